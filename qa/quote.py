@@ -1,0 +1,148 @@
+"""Quoting: ranked hits in, the best 1–3 sentences (exact slices of their paragraphs) out.
+
+Sentences are cut at 。！？ (and at ；/; when a sentence runs long, since report sentences are
+often long lists of clauses). Each candidate sentence from the top passages is scored by how much
+of the question's weighted vocabulary it covers, plus a share of its passage's rank and a bonus
+when the question asks for a figure and the sentence holds one. The same sentence is never quoted
+twice: the 2021 report states many facts twice (a summary and the full section), so near-identical
+sentences are merged and the first (best-ranked) one is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from index.normalize import normalize
+from index.store import StoredIndex
+from index.structure import Paragraph
+from index.tokens import tokenize
+from qa.analyse import Query
+from qa.fuse import Hit
+
+SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”\"’）)]*|$)")
+CLAUSE = re.compile(r"[^；;]*(?:[；;]|$)")
+LONG_SENTENCE = 90
+FIGURE = re.compile(r"\d")
+CANDIDATE_PASSAGES = 5
+
+
+@dataclass(frozen=True)
+class Sentence:
+    paragraph: Paragraph
+    start: int  # offsets into paragraph.text
+    end: int
+    hit_rank: int  # rank of the passage it came from (0 = best)
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.paragraph.text[self.start : self.end]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, white space trimmed; long ones cut at ；."""
+    spans = []
+    for match in SENTENCE.finditer(text):
+        start, end = match.span()
+        if end <= start:
+            continue
+        pieces = [(start, end)]
+        if end - start > LONG_SENTENCE:
+            pieces = [
+                (start + m.start(), start + m.end())
+                for m in CLAUSE.finditer(text[start:end])
+                if m.end() > m.start()
+            ]
+        for piece_start, piece_end in pieces:
+            raw = text[piece_start:piece_end]
+            lead = len(raw) - len(raw.lstrip())
+            trail = len(raw) - len(raw.rstrip())
+            if piece_end - trail > piece_start + lead:
+                spans.append((piece_start + lead, piece_end - trail))
+    return spans
+
+
+class TermWeights:
+    """Inverse document frequency of each token over the indexed chunks."""
+
+    def __init__(self, stored: StoredIndex) -> None:
+        # bm25s keeps a CSC matrix with one column per token: the column length is the number
+        # of chunks holding the token. Its placeholder empty token has no column.
+        indptr = stored.bm25.scores["indptr"]
+        total = len(stored.chunks)
+        self._idf = {
+            token: math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for token, token_id in stored.bm25.vocab_dict.items()
+            if token_id + 1 < len(indptr) and (df := int(indptr[token_id + 1] - indptr[token_id])) > 0
+        }
+        self._unseen = math.log(1 + (total + 0.5) / 0.5)
+
+    def weight(self, token: str) -> float:
+        return self._idf.get(token, self._unseen)
+
+    def coverage(self, query_tokens: tuple[str, ...], text_tokens: set[str]) -> float:
+        """Share of the question's IDF mass whose tokens occur in the text (0–1)."""
+        unique = set(query_tokens)
+        total = sum(self.weight(t) for t in unique)
+        if total == 0:
+            return 0.0
+        return sum(self.weight(t) for t in unique if t in text_tokens) / total
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = re.sub(r"[\W_]+", "", normalize(text))
+    return {compact[i : i + 2] for i in range(len(compact) - 1)} or {compact}
+
+
+def is_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
+    """True when two sentences state the same thing (character-bigram overlap of the shorter)."""
+    grams_a, grams_b = _bigrams(a), _bigrams(b)
+    overlap = len(grams_a & grams_b) / max(1, min(len(grams_a), len(grams_b)))
+    return overlap >= threshold
+
+
+def candidate_sentences(
+    stored: StoredIndex, query: Query, hits: list[Hit], weights: TermWeights
+) -> list[Sentence]:
+    """Scored sentences overlapping the top passages, best first, no sentence twice."""
+    seen: set[tuple[str, int, int]] = set()
+    scored: list[Sentence] = []
+    for rank, hit in enumerate(hits[:CANDIDATE_PASSAGES]):
+        chunk = stored.chunks[hit.chunk]
+        paragraph = stored.paragraphs[(chunk.doc_id, chunk.paragraph)]
+        context_tokens = set(tokenize(normalize(paragraph.section)))
+        for start, end in sentence_spans(paragraph.text):
+            if end <= chunk.start or start >= chunk.end:
+                continue
+            key = (paragraph.doc_id, paragraph.number, start)
+            if key in seen:
+                continue
+            seen.add(key)
+            text = paragraph.text[start:end]
+            tokens = set(tokenize(normalize(text)))
+            own = weights.coverage(query.tokens, tokens)
+            with_context = weights.coverage(query.tokens, tokens | context_tokens)
+            score = own + 0.3 * with_context + 0.25 / (1 + rank)
+            if query.kind == "figure" and FIGURE.search(text):
+                score += 0.15
+            if len(text) < 6:  # a bare run-in heading is a title, not an answer
+                score -= 0.5
+            scored.append(Sentence(paragraph, start, end, rank, score))
+    scored.sort(key=lambda s: -s.score)
+    return scored
+
+
+def choose_quotes(candidates: list[Sentence], max_quotes: int, keep_ratio: float = 0.75) -> list[Sentence]:
+    """The best sentence, plus up to ``max_quotes - 1`` more that score close to it and say something new."""
+    chosen: list[Sentence] = []
+    for sentence in candidates:
+        if len(chosen) == max_quotes:
+            break
+        if chosen and sentence.score < keep_ratio * chosen[0].score:
+            break
+        if any(is_duplicate(sentence.text, other.text) for other in chosen):
+            continue
+        chosen.append(sentence)
+    return chosen
