@@ -50,14 +50,14 @@ def chunk_paragraphs(paragraphs: list[Paragraph], chunk_size: int, chunk_overlap
             continue
         cursor = 0
         for piece in splitter.split_text(paragraph.text):
-            # Find each piece at or after the previous piece's start: overlap means it may begin
-            # before the previous end, and a repeated phrase must not send it back to an earlier
-            # occurrence.
+            # A piece begins after the previous piece's start and at most ``chunk_overlap``
+            # characters before its end; searching only from there keeps a repeated phrase from
+            # matching an earlier occurrence.
             start = paragraph.text.find(piece, cursor)
             if start < 0:  # the splitter never alters text, so this means a bug, not bad input
                 raise AssertionError(f"chunk not found in {paragraph.paragraph_id}: {piece!r}")
             chunks.append(
                 Chunk(paragraph.doc_id, paragraph.number, start, start + len(piece), piece, paragraph.section)
             )
-            cursor = start + 1
+            cursor = max(start + 1, start + len(piece) - chunk_overlap)
     return chunks
