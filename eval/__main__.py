@@ -1,0 +1,57 @@
+"""``python -m eval``: run the evaluation offline and write the report.
+
+    python -m eval                       # our question set and CMRC 2018 dev, all systems
+    python -m eval --quick               # our set and a small CMRC subset (a fast check)
+    python -m eval --dataset FILE        # any question file in the same format, on the bundled reports
+    python -m eval --no-cmrc             # our set only
+
+Figures go to the terminal and to eval/results/ (results.json, report.md, PNG charts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from eval.dataset import LUOHU, DatasetError
+from eval.report import table, write
+from eval.run import cmrc_run, luohu_run
+from index.errors import QAError
+from index.logs import setup_logging
+from index.settings import PROJECT_ROOT, load_settings
+
+log = logging.getLogger("eval")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="CMRC on a small subset only")
+    parser.add_argument("--dataset", type=Path, default=LUOHU, help="question file (JSON Lines)")
+    parser.add_argument("--no-cmrc", action="store_true", help="skip CMRC 2018")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "results", help="results folder")
+    args = parser.parse_args(argv)
+    setup_logging()
+    started = time.perf_counter()
+    try:
+        settings = load_settings()
+        runs = [luohu_run(settings, args.dataset)]
+        if not args.no_cmrc:
+            runs.append(cmrc_run(settings, args.quick))
+    except (QAError, DatasetError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, DatasetError | ValueError) else 1
+    for run in runs:
+        for split in run.figures:
+            print(f"\n{run.name} — {split} split\n{table(run, split)}")
+    report = write(runs, settings, args.out, time.perf_counter() - started)
+    print(f"\nreport: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

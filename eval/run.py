@@ -1,0 +1,170 @@
+"""Evaluation run: datasets and systems in, per-system figures out.
+
+For each dataset the project's index is opened (built on first use, in ``eval/.cache``), every
+system answers every question, and ``score`` turns the predictions into the figures of the
+report: hit@1/hit@5 (an answer span in the top passages), MRR@10 and nDCG@10 against the gold
+paragraphs, quote accuracy, citation integrity, refusal precision/recall and false refusals,
+mean passage length, latency, and a per-type breakdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval.dataset import CMRC, LUOHU, EvalItem, gold_paragraphs, load_items, prepare_cmrc, validate
+from eval.metrics import (
+    hit_at_k,
+    mean,
+    ndcg_at_k,
+    percentile,
+    quote_accuracy,
+    reciprocal_rank,
+    refusal_scores,
+)
+from eval.systems import LangChainRecipe, Prediction, Project, bm25_default_tokenizer, bm25_jieba, dense_only
+from index.build import open_index
+from index.settings import PROJECT_ROOT, Settings
+from qa.answer import Answerer
+
+log = logging.getLogger(__name__)
+CACHE = PROJECT_ROOT / "eval" / ".cache"
+TOP_K = 10
+QUICK_CMRC_PARAGRAPHS = 60
+
+
+@dataclass
+class DatasetRun:
+    name: str
+    items: list[EvalItem]
+    predictions: dict[str, list[Prediction]]  # system name → one per item
+    gold: list[set[tuple[str, int]]]
+    build_seconds: float
+    chunks: int
+    figures: dict[str, dict[str, dict]] = field(default_factory=dict)  # split → system → figures
+
+
+def resolve_question(item: EvalItem) -> str:
+    """The question a system sees: a follow-up is asked together with the turn before it."""
+    return f"{item.previous} {item.question}" if item.previous else item.question
+
+
+def run_dataset(name: str, items: list[EvalItem], settings: Settings) -> DatasetRun:
+    started = time.perf_counter()
+    stored = open_index(settings)
+    log.info("%s: index ready (%d chunks) in %.1f s", name, len(stored.chunks), time.perf_counter() - started)
+    answerer = Answerer(settings, stored=stored)
+    systems = [
+        bm25_default_tokenizer(stored),
+        bm25_jieba(stored),
+        dense_only(stored),
+        LangChainRecipe(stored, answerer.embedder),
+        Project(answerer),
+    ]
+    questions = [resolve_question(item) for item in items]
+    vectors = answerer.embedder.embed_queries(questions)
+    predictions: dict[str, list[Prediction]] = {}
+    for system in systems:
+        began = time.perf_counter()
+        predictions[system.name] = [
+            system.predict(q, v, TOP_K) for q, v in zip(questions, vectors, strict=True)
+        ]
+        log.info(
+            "%s: %s answered %d questions in %.1f s",
+            name,
+            system.name,
+            len(items),
+            time.perf_counter() - began,
+        )
+    gold = [gold_paragraphs(item, stored) for item in items]
+    run = DatasetRun(name, items, predictions, gold, stored.manifest.build_seconds, len(stored.chunks))
+    splits = sorted({item.split for item in items})
+    for split in [*splits, "all"] if len(splits) > 1 else splits:
+        chosen = [i for i, item in enumerate(items) if split in ("all", item.split)]
+        run.figures[split] = {
+            system: score(items, predictions[system], gold, chosen) for system in predictions
+        }
+    return run
+
+
+def score(items: list[EvalItem], predictions: list[Prediction], gold: list[set], chosen: list[int]) -> dict:
+    answerable = [i for i in chosen if items[i].answerable]
+    figures: dict = {"questions": len(chosen), "answerable": len(answerable)}
+
+    def rate(values: list[bool]) -> float:
+        return round(mean(float(v) for v in values), 4)
+
+    texts = {i: [text for text, _ in predictions[i].passages] for i in answerable}
+    figures["hit@1"] = rate([hit_at_k(texts[i], items[i].answers, 1) for i in answerable])
+    figures["hit@5"] = rate([hit_at_k(texts[i], items[i].answers, 5) for i in answerable])
+    rankings = {i: [set(covered) for _, covered in predictions[i].passages] for i in answerable}
+    figures["mrr@10"] = round(mean(reciprocal_rank(rankings[i], gold[i]) for i in answerable), 4)
+    figures["ndcg@10"] = round(mean(ndcg_at_k(rankings[i], gold[i]) for i in answerable), 4)
+    quotes = [quote_accuracy(predictions[i].quotes, items[i].answers) for i in answerable]
+    figures["quote@1"] = rate([first for first, _ in quotes])
+    figures["quote_any"] = rate([any_ for _, any_ in quotes])
+    figures["citation_integrity"] = rate([predictions[i].integrity for i in chosen])
+    figures.update(
+        {
+            k: round(v, 4)
+            for k, v in refusal_scores(
+                [items[i].answerable for i in chosen], [predictions[i].found for i in chosen]
+            ).items()
+        }
+    )
+    lengths = [len(text) for i in chosen for text, _ in predictions[i].passages[:5]]
+    figures["mean_passage_chars"] = round(mean(lengths), 1)
+    latencies = [predictions[i].latency_ms for i in chosen]
+    figures["latency_p50_ms"] = round(percentile(latencies, 50), 2)
+    figures["latency_p95_ms"] = round(percentile(latencies, 95), 2)
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for i in chosen:
+        by_type[items[i].type].append(i)
+    figures["by_type"] = {
+        kind: {
+            "n": len(ids),
+            "hit@1": rate(
+                [
+                    hit_at_k([t for t, _ in predictions[i].passages], items[i].answers, 1)
+                    for i in ids
+                    if items[i].answerable
+                ]
+            )
+            if items[ids[0]].answerable
+            else None,
+            "quote@1": rate(
+                [
+                    quote_accuracy(predictions[i].quotes, items[i].answers)[0]
+                    for i in ids
+                    if items[i].answerable
+                ]
+            )
+            if items[ids[0]].answerable
+            else None,
+            "refused": rate([not predictions[i].found for i in ids]),
+        }
+        for kind, ids in sorted(by_type.items())
+    }
+    return figures
+
+
+def luohu_run(settings: Settings, dataset: Path = LUOHU) -> DatasetRun:
+    items = load_items(dataset)
+    problems = validate(items, settings.corpus_dir)
+    if problems:
+        raise ValueError(f"{dataset} has {len(problems)} problems, first: {problems[0]}")
+    return run_dataset(dataset.stem, items, settings.replace(index_dir=CACHE / f"{dataset.stem}-index"))
+
+
+def cmrc_run(settings: Settings, quick: bool) -> DatasetRun:
+    suffix = "-quick" if quick else ""
+    corpus = CACHE / f"cmrc-corpus{suffix}"
+    items = prepare_cmrc(CMRC, corpus, limit=QUICK_CMRC_PARAGRAPHS if quick else None)
+    return run_dataset(
+        "cmrc2018-dev" + suffix,
+        items,
+        settings.replace(corpus_dir=corpus, index_dir=CACHE / f"cmrc-index{suffix}"),
+    )
