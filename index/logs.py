@@ -10,3 +10,5 @@ def setup_logging(quiet: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
     for name in ("index", "qa", "eval", "app"):
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.INFO)
+    # bm25s sets its own logger to DEBUG; its progress notes are not ours to show.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -21,6 +21,7 @@ from index.errors import SettingsError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "GOVQA_"
 DEFAULT_SETTINGS_FILE = "govqa.toml"
+FUSIONS = ("score", "rrf")
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,28 @@ class Settings:
     # Text put before every query for models trained with a query instruction; None picks the
     # model's known instruction (if any), "" forces none.
     query_prefix: str | None = None
-    # Chunk size and overlap in characters, chosen by measurement (see README).
+    # Chunk size and overlap in characters, chosen by measurement on the tune split (see README).
     chunk_size: int = 160
     chunk_overlap: int = 40
     top_k: int = 5
-    # Weighted reciprocal-rank fusion: BM25 leads, dense adds paraphrase hits.
+    # Fusion of BM25 and dense: "score" (scaled scores) or "rrf" (reciprocal ranks). BM25 leads,
+    # dense adds paraphrase hits.
+    fusion: str = "score"
     bm25_weight: float = 1.0
-    dense_weight: float = 0.35
+    dense_weight: float = 0.2
     rrf_k: int = 60
     # Multiplier for chunks of a report/period the question names (e.g. 2014 → the 2015 report's review).
     year_boost: float = 1.6
-    # Minimum share of the question's weighted terms found in the best passage to answer at all.
-    found_threshold: float = 0.45
+    # Minimum share of the question's weighted terms found in one of the top passages to answer at
+    # all; fitted on the tune split for few wrong refusals (see README, "Choices and measurements").
+    found_threshold: float = 0.2
     max_quotes: int = 3
     max_question_chars: int = 500
     batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise SettingsError(f"setting 'fusion' must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied; ``None`` values are ignored (unset CLI flags)."""

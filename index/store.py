@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,8 @@ def save_index(
     bm25_tokens: list[list[str]],
 ) -> Path:
     """Write a new build and switch ``CURRENT`` to it; returns the build folder."""
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+    # Unique even for two builds in the same second from one process (a rebuild right after a build).
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     staging = index_dir / f"build-{stamp}.partial"
     staging.mkdir(parents=True)
     try:

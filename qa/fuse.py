@@ -1,6 +1,7 @@
 """Fusion: BM25 and dense scores in, one ranked list of ``Hit`` objects out.
 
-Weighted reciprocal-rank fusion: each retriever contributes ``weight / (rrf_k + rank)``. BM25 is
+Weighted fusion, by rank (``rrf``: each retriever contributes ``weight / (rrf_k + rank)``) or by
+score (``score``: BM25 over its maximum plus weighted min-max-scaled cosine). BM25 is
 weighted above dense because on these reports exact terms (figures, names, programme titles)
 decide most questions; dense adds chunks that say the same thing in other words. A chunk that
 shares no term with the question gets nothing from BM25 rather than a rank.
@@ -69,13 +70,29 @@ def year_multipliers(stored: StoredIndex, query: Query, boost: float) -> np.ndar
     return multipliers
 
 
+def fused_scores(scores: Scores, settings: Settings) -> np.ndarray:
+    """One score per chunk from the two retrievers, by ``settings.fusion``."""
+    fused = np.zeros(len(scores.bm25), dtype=np.float64)
+    has_term = scores.bm25 > 0
+    if settings.fusion == "rrf":
+        fused[has_term] += settings.bm25_weight / (settings.rrf_k + ranks(scores.bm25)[has_term])
+        if scores.dense.any():
+            fused += settings.dense_weight / (settings.rrf_k + ranks(scores.dense))
+        return fused
+    # "score": BM25 scaled to its best chunk, cosine scaled over the chunks' range; unlike ranks,
+    # scores keep the margin by which BM25's first chunk beats its second.
+    if has_term.any():
+        fused += settings.bm25_weight * scores.bm25 / scores.bm25.max()
+    if scores.dense.any():
+        low, high = float(scores.dense.min()), float(scores.dense.max())
+        if high > low:
+            fused += settings.dense_weight * (scores.dense - low) / (high - low)
+    return fused
+
+
 def fuse(stored: StoredIndex, query: Query, scores: Scores, settings: Settings) -> list[Hit]:
     """All chunks with a positive fused score, best first."""
-    fused = np.zeros(len(stored.chunks), dtype=np.float64)
-    has_term = scores.bm25 > 0
-    fused[has_term] += settings.bm25_weight / (settings.rrf_k + ranks(scores.bm25)[has_term])
-    if scores.dense.any():
-        fused += settings.dense_weight / (settings.rrf_k + ranks(scores.dense))
+    fused = fused_scores(scores, settings)
     fused *= year_multipliers(stored, query, settings.year_boost)
     order = np.argsort(-fused, kind="stable")
     return [

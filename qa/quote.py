@@ -21,9 +21,14 @@ from index.tokens import tokenize
 from qa.analyse import Query
 from qa.fuse import Hit
 
-SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”\"’）)]*|$)")
+# Full-width ends only: the reports write Chinese punctuation, and an ASCII "?" in them is a
+# middle dot lost in conversion (「垃圾不落地?罗湖更美丽」), not the end of a sentence.
+SENTENCE = re.compile(r"[^。！？]*(?:[。！？]+[”\"’）)]*|$)")
 CLAUSE = re.compile(r"[^；;]*(?:[；;]|$)")
 LONG_SENTENCE = 90
+# A sentence this short is a run-in heading or a lead-in (「复工复产强力推进。」): it is quoted
+# together with the sentence after it, never alone.
+SHORT_SENTENCE = 12
 FIGURE = re.compile(r"\d")
 CANDIDATE_PASSAGES = 5
 
@@ -42,8 +47,11 @@ class Sentence:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text``, white space trimmed; long ones cut at ；."""
-    spans = []
+    """(start, end) of each sentence of ``text``, white space trimmed.
+
+    Long sentences are cut at ；, and a short one is joined to the sentence after it.
+    """
+    spans: list[tuple[int, int]] = []
     for match in SENTENCE.finditer(text):
         start, end = match.span()
         if end <= start:
@@ -61,7 +69,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             trail = len(raw) - len(raw.rstrip())
             if piece_end - trail > piece_start + lead:
                 spans.append((piece_start + lead, piece_end - trail))
-    return spans
+    merged: list[tuple[int, int]] = []
+    pending: int | None = None
+    for start, end in spans:
+        start = start if pending is None else pending
+        if end - start < SHORT_SENTENCE and (start, end) != spans[-1]:
+            pending = start
+            continue
+        pending = None
+        merged.append((start, end))
+    return merged
 
 
 class TermWeights:
