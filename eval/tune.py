@@ -17,7 +17,7 @@ from eval.metrics import hit_at_k, mean, quote_accuracy, reciprocal_rank, refusa
 from eval.run import CACHE, resolve_question
 from index.build import open_index
 from index.logs import setup_logging
-from index.settings import Settings, load_settings
+from index.settings import Settings, load_settings, parse_setting
 from qa.answer import Answerer
 
 
@@ -45,8 +45,7 @@ def main(argv: list[str]) -> int:
     grid = {}
     for arg in argv:
         key, _, values = arg.partition("=")
-        field_type = type(getattr(base, key))
-        grid[key] = [field_type(v) for v in values.split(",")]
+        grid[key] = [parse_setting(key, v) for v in values.split(",")]
     settings = base.replace(index_dir=CACHE / f"{LUOHU.stem}-index")
     stored = open_index(settings)
     first = Answerer(settings, stored=stored)

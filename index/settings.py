@@ -46,6 +46,9 @@ class Settings:
     rrf_k: int = 60
     # Multiplier for chunks of a report/period the question names (e.g. 2014 → the 2015 report's review).
     year_boost: float = 1.6
+    # Expand questions with qa/glossary.toml (财政收入 → 一般公共预算收入).
+    glossary: bool = True
+    expansion_weight: float = 0.3  # BM25 weight of glossary terms against the question's own words
     # Minimum share of the question's weighted terms found in one of the top passages to answer at
     # all; fitted on the tune split for few wrong refusals (see README, "Choices and measurements").
     found_threshold: float = 0.2
@@ -80,6 +83,12 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
             if isinstance(raw, bool):
                 raise TypeError
             return float(raw)
+        if annotation == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.lower() in ("true", "1", "yes", "false", "0", "no"):
+                return raw.lower() in ("true", "1", "yes")
+            raise TypeError
         if annotation in ("str", "str | None"):
             if not isinstance(raw, str):
                 raise TypeError
@@ -90,6 +99,14 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
             f"or {ENV_PREFIX}{name.upper()}"
         ) from None
     raise SettingsError(f"setting '{name}' has an unsupported type {annotation}")
+
+
+def parse_setting(name: str, raw: str) -> Any:
+    """A setting's value from text (as in an environment variable), or SettingsError."""
+    types = {f.name: str(f.type) for f in fields(Settings)}
+    if name not in types:
+        raise SettingsError(f"unknown setting '{name}' — known: {', '.join(types)}")
+    return _coerce(name, raw, types[name])
 
 
 def load_settings(settings_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:

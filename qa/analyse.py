@@ -1,7 +1,8 @@
 """Query analysis: a question in, a ``Query`` out.
 
 In: the user's question (any string).
-Out: its normalised copy and BM25 tokens (made exactly as for the indexed text), the years it
+Out: its normalised copy and BM25 tokens (made exactly as for the indexed text), the report terms
+its everyday words stand for (from ``glossary.toml``: 财政收入 → 一般公共预算收入), the years it
 names (2014, 二〇二〇年), relative years (去年/今年/明年) and the period they imply (review of a
 past year vs plan for the coming one), and the kind of answer it wants (a figure, a list, a
 reason), which later stages use to choose among sentences.
@@ -9,8 +10,11 @@ reason), which later stages use to choose among sentences.
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from index.normalize import normalize
@@ -18,6 +22,7 @@ from index.structure import Period
 from index.tokens import tokenize
 
 AnswerKind = Literal["figure", "list", "reason", "other"]
+GLOSSARY = Path(__file__).resolve().parent / "glossary.toml"
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -47,6 +52,36 @@ class Query:
     relative: tuple[int, ...]  # offsets of 去年 (-1), 今年 (0), 明年 (+1) …
     period: Period  # the period the question asks about, "unknown" if it does not say
     kind: AnswerKind
+    expansions: tuple[str, ...] = ()  # tokens of the report terms the question's words stand for
+    # question token → tokens that also count as covering it (from the same glossary entry)
+    alternatives: tuple[tuple[str, frozenset[str]], ...] = ()
+
+
+@functools.cache
+def glossary() -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """(normalised key, its own tokens, the tokens of its report terms), longest key first."""
+    terms = tomllib.loads(GLOSSARY.read_text(encoding="utf-8"))["terms"]
+    entries = []
+    for key, expansions in terms.items():
+        key_tokens = tuple(tokenize(normalize(key)))
+        expansion_tokens = tuple(dict.fromkeys(t for term in expansions for t in tokenize(normalize(term))))
+        entries.append((normalize(key), key_tokens, expansion_tokens))
+    return tuple(sorted(entries, key=lambda entry: -len(entry[0])))
+
+
+def expand(normalized: str) -> tuple[tuple[str, ...], tuple[tuple[str, frozenset[str]], ...]]:
+    """Expansion tokens and per-token alternatives for the glossary keys found in ``normalized``."""
+    extra: dict[str, None] = {}
+    alternatives: dict[str, set[str]] = {}
+    remaining = normalized
+    for key, key_tokens, expansion_tokens in glossary():
+        if key not in remaining:
+            continue
+        remaining = remaining.replace(key, " ")  # a longer key claims its words first
+        extra.update(dict.fromkeys(expansion_tokens))
+        for token in key_tokens or expansion_tokens:
+            alternatives.setdefault(token, set()).update(expansion_tokens)
+    return tuple(extra), tuple((token, frozenset(alts)) for token, alts in alternatives.items())
 
 
 def answer_kind(normalized: str) -> AnswerKind:
@@ -59,7 +94,7 @@ def answer_kind(normalized: str) -> AnswerKind:
     return "other"
 
 
-def analyse(question: str) -> Query:
+def analyse(question: str, use_glossary: bool = True) -> Query:
     normalized = normalize(question)
     years = [int(y) for y in _YEAR.findall(normalized)]
     years += [int(y.translate(_CN_DIGITS)) for y in _CN_YEAR.findall(normalized)]
@@ -70,12 +105,16 @@ def analyse(question: str) -> Query:
     if re.search(r"完成了|实现了|取得|成绩|成效|做了|做成|回顾", normalized):
         periods.add("review")
     period: Period = periods.pop() if len(periods) == 1 else "unknown"
+    tokens = tuple(tokenize(normalized))
+    expansions, alternatives = expand(normalized) if use_glossary else ((), ())
     return Query(
         question,
         normalized,
-        tuple(tokenize(normalized)),
+        tokens,
         tuple(dict.fromkeys(years)),
         tuple(relative),
         period,
         answer_kind(normalized),
+        tuple(t for t in expansions if t not in tokens),
+        alternatives,
     )

@@ -125,7 +125,8 @@ class Answerer:
     def search(self, query: Query, doc_ids: frozenset[str] | None = None) -> list[Hit]:
         """Fused hits, best first; only from the reports in ``doc_ids`` when given."""
         vector = self.embedder.embed_queries([query.normalized])[0]
-        hits = fuse(self.stored, query, retrieve(self.stored, query, vector), self.settings)
+        scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
+        hits = fuse(self.stored, query, scores, self.settings)
         if doc_ids is None:
             return hits
         return [hit for hit in hits if self.stored.chunks[hit.chunk].doc_id in doc_ids]
@@ -136,7 +137,7 @@ class Answerer:
         for hit in hits[:depth]:
             chunk = self.stored.chunks[hit.chunk]
             tokens = set(tokenize(search_text(chunk.context, chunk.text)))
-            best = max(best, self.weights.coverage(query.tokens, tokens))
+            best = max(best, self.weights.coverage(query, tokens))
         return best
 
     def is_answered(self, query: Query, best_coverage: float, hits: list[Hit]) -> bool:
@@ -160,7 +161,7 @@ class Answerer:
         allowed = None if doc_ids is None else frozenset(doc_ids)
         if allowed is not None and not allowed & set(self.stored.reports):
             raise UsageError("请至少选择一份已收录的报告再提问。")
-        query = analyse(text)
+        query = analyse(text, self.settings.glossary)
         hits = self.search(query, allowed)
         candidates = candidate_sentences(self.stored, query, hits, self.weights)
         found = bool(candidates) and self.is_answered(query, self.passage_coverage(query, hits), hits)

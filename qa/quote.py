@@ -99,13 +99,19 @@ class TermWeights:
     def weight(self, token: str) -> float:
         return self._idf.get(token, self._unseen)
 
-    def coverage(self, query_tokens: tuple[str, ...], text_tokens: set[str]) -> float:
-        """Share of the question's IDF mass whose tokens occur in the text (0–1)."""
-        unique = set(query_tokens)
+    def coverage(self, query: Query, text_tokens: set[str]) -> float:
+        """Share of the question's IDF mass whose tokens (or their glossary terms) occur in the text."""
+        unique = set(query.tokens)
         total = sum(self.weight(t) for t in unique)
         if total == 0:
             return 0.0
-        return sum(self.weight(t) for t in unique if t in text_tokens) / total
+        alternatives = dict(query.alternatives)
+        covered = sum(
+            self.weight(t)
+            for t in unique
+            if t in text_tokens or alternatives.get(t, frozenset()) & text_tokens
+        )
+        return covered / total
 
 
 def _bigrams(text: str) -> set[str]:
@@ -139,8 +145,8 @@ def candidate_sentences(
             seen.add(key)
             text = paragraph.text[start:end]
             tokens = set(tokenize(normalize(text)))
-            own = weights.coverage(query.tokens, tokens)
-            with_context = weights.coverage(query.tokens, tokens | context_tokens)
+            own = weights.coverage(query, tokens)
+            with_context = weights.coverage(query, tokens | context_tokens)
             score = own + 0.3 * with_context + 0.25 / (1 + rank)
             if query.kind == "figure" and FIGURE.search(text):
                 score += 0.15

@@ -20,12 +20,18 @@ class Scores:
     dense: np.ndarray  # one cosine similarity per chunk
 
 
-def bm25_scores(stored: StoredIndex, query: Query) -> np.ndarray:
-    count = len(stored.chunks)
-    known = [t for t in query.tokens if t in stored.bm25.vocab_dict]
-    if not known:
-        return np.zeros(count, dtype=np.float32)
-    return np.asarray(stored.bm25.get_scores(known), dtype=np.float32)
+def bm25_scores(stored: StoredIndex, query: Query, expansion_weight: float = 1.0) -> np.ndarray:
+    """BM25 of the question's own tokens, plus its glossary expansions at ``expansion_weight``.
+
+    Expansions are scored apart so a report term standing in for the user's word never outweighs
+    the words the user actually typed.
+    """
+    scores = np.zeros(len(stored.chunks), dtype=np.float32)
+    for tokens, weight in ((query.tokens, 1.0), (query.expansions, expansion_weight)):
+        known = [t for t in tokens if t in stored.bm25.vocab_dict]
+        if known and weight > 0:
+            scores += weight * np.asarray(stored.bm25.get_scores(known), dtype=np.float32)
+    return scores
 
 
 def dense_scores(stored: StoredIndex, query_vector: np.ndarray) -> np.ndarray:
@@ -37,7 +43,9 @@ def dense_scores(stored: StoredIndex, query_vector: np.ndarray) -> np.ndarray:
     return scores
 
 
-def retrieve(stored: StoredIndex, query: Query, query_vector: np.ndarray | None) -> Scores:
-    bm25 = bm25_scores(stored, query)
+def retrieve(
+    stored: StoredIndex, query: Query, query_vector: np.ndarray | None, expansion_weight: float = 1.0
+) -> Scores:
+    bm25 = bm25_scores(stored, query, expansion_weight)
     dense = dense_scores(stored, query_vector) if query_vector is not None else np.zeros_like(bm25)
     return Scores(bm25, dense)

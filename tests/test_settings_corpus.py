@@ -16,8 +16,8 @@ def test_defaults_file_then_environment(tmp_path: Path) -> None:
     assert load_settings(environ={}) == Settings()
     config = tmp_path / "govqa.toml"
     config.write_text('top_k = 7\nmodel = "BAAI/bge-small-zh-v1.5"\n', encoding="utf-8")
-    settings = load_settings(config, environ={"GOVQA_TOP_K": "3"})
-    assert settings.top_k == 3 and settings.model == "BAAI/bge-small-zh-v1.5"
+    settings = load_settings(config, environ={"GOVQA_TOP_K": "3", "GOVQA_GLOSSARY": "false"})
+    assert settings.top_k == 3 and settings.model == "BAAI/bge-small-zh-v1.5" and settings.glossary is False
 
 
 @pytest.mark.parametrize(
