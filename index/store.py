@@ -66,7 +66,7 @@ class Manifest:
     checksums: dict[str, str]
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: it is the one loaded index
 class StoredIndex:
     """Everything a question needs, loaded once."""
 

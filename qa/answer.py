@@ -15,12 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from index.build import open_index, search_text
+from index.build import open_index
 from index.embed import Embedder, load_embedder
 from index.errors import UsageError
 from index.settings import Settings
 from index.store import StoredIndex
-from index.tokens import tokenize
 from qa.analyse import Query, analyse
 from qa.fuse import Hit, fuse
 from qa.quote import TermWeights, candidate_sentences, choose_quotes
@@ -136,7 +135,7 @@ class Answerer:
         best = 0.0
         for hit in hits[:depth]:
             chunk = self.stored.chunks[hit.chunk]
-            tokens = set(tokenize(search_text(chunk.context, chunk.text)))
+            tokens = self.weights.tokens(f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text)
             best = max(best, self.weights.coverage(query, tokens))
         return best
 

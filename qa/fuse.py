@@ -13,6 +13,7 @@ matches too.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,16 +58,34 @@ def target_periods(stored: StoredIndex, query: Query) -> dict[str, set[str]]:
     return wanted
 
 
+# Per loaded index, weakly held so a replaced index is freed with its table.
+_COLUMNS: weakref.WeakKeyDictionary[StoredIndex, tuple[np.ndarray, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _chunk_columns(stored: StoredIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Each chunk's report id and its paragraph's period, as arrays (computed once per index)."""
+    if stored not in _COLUMNS:
+        docs = np.array([chunk.doc_id for chunk in stored.chunks], dtype=object)
+        periods = np.array(
+            [stored.paragraphs[(c.doc_id, c.paragraph)].period for c in stored.chunks], dtype=object
+        )
+        _COLUMNS[stored] = (docs, periods)
+    return _COLUMNS[stored]
+
+
 def year_multipliers(stored: StoredIndex, query: Query, boost: float) -> np.ndarray:
     multipliers = np.ones(len(stored.chunks), dtype=np.float32)
     wanted = target_periods(stored, query)
-    for i, chunk in enumerate(stored.chunks):
-        period = stored.paragraphs[(chunk.doc_id, chunk.paragraph)].period
-        periods = wanted.get(chunk.doc_id)
-        if periods:
-            multipliers[i] = boost * (1.15 if period in periods else 1.0)
-        elif query.period != "unknown" and period == query.period:
-            multipliers[i] = 1.15
+    if not wanted and query.period == "unknown":
+        return multipliers
+    docs, periods = _chunk_columns(stored)
+    for doc_id, doc_periods in wanted.items():
+        in_report = docs == doc_id
+        multipliers[in_report] = boost
+        multipliers[in_report & np.isin(periods, list(doc_periods))] = boost * 1.15
+    if query.period != "unknown":
+        untargeted = ~np.isin(docs, list(wanted))
+        multipliers[untargeted & (periods == query.period)] = 1.15
     return multipliers
 
 

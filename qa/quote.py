@@ -96,10 +96,20 @@ class TermWeights:
         }
         self._unseen = math.log(1 + (total + 0.5) / 0.5)
 
+        self._tokens: dict[str, frozenset[str]] = {}
+
+    def tokens(self, text: str) -> frozenset[str]:
+        """Search tokens of an indexed text (sentence, section, chunk), memoised: the corpus is fixed,
+        so the cache is bounded by its size."""
+        found = self._tokens.get(text)
+        if found is None:
+            found = self._tokens[text] = frozenset(tokenize(normalize(text)))
+        return found
+
     def weight(self, token: str) -> float:
         return self._idf.get(token, self._unseen)
 
-    def coverage(self, query: Query, text_tokens: set[str]) -> float:
+    def coverage(self, query: Query, text_tokens: frozenset[str] | set[str]) -> float:
         """Share of the question's IDF mass whose tokens (or their glossary terms) occur in the text."""
         unique = set(query.tokens)
         total = sum(self.weight(t) for t in unique)
@@ -135,7 +145,7 @@ def candidate_sentences(
     for rank, hit in enumerate(hits[:CANDIDATE_PASSAGES]):
         chunk = stored.chunks[hit.chunk]
         paragraph = stored.paragraphs[(chunk.doc_id, chunk.paragraph)]
-        context_tokens = set(tokenize(normalize(paragraph.section)))
+        context_tokens = weights.tokens(paragraph.section)
         for start, end in sentence_spans(paragraph.text):
             if end <= chunk.start or start >= chunk.end:
                 continue
@@ -144,7 +154,7 @@ def candidate_sentences(
                 continue
             seen.add(key)
             text = paragraph.text[start:end]
-            tokens = set(tokenize(normalize(text)))
+            tokens = weights.tokens(text)
             own = weights.coverage(query, tokens)
             with_context = weights.coverage(query, tokens | context_tokens)
             score = own + 0.3 * with_context + 0.25 / (1 + rank)
