@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from eval.dataset import LUOHU, DatasetError
-from eval.report import table, write
+from eval.report import ablation_table, table, write
 from eval.run import cmrc_run, luohu_run
 from index.errors import QAError
 from index.logs import setup_logging
@@ -33,21 +33,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="CMRC on a small subset only")
     parser.add_argument("--dataset", type=Path, default=LUOHU, help="question file (JSON Lines)")
     parser.add_argument("--no-cmrc", action="store_true", help="skip CMRC 2018")
+    parser.add_argument(
+        "--no-ablation", action="store_true", help="skip the ablation of the project's components"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "results", help="results folder")
     args = parser.parse_args(argv)
     setup_logging()
     started = time.perf_counter()
     try:
         settings = load_settings()
-        runs = [luohu_run(settings, args.dataset)]
+        runs = [luohu_run(settings, args.dataset, not args.no_ablation)]
         if not args.no_cmrc:
-            runs.append(cmrc_run(settings, args.quick))
+            runs.append(cmrc_run(settings, args.quick, not args.no_ablation))
     except (QAError, DatasetError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2 if isinstance(error, DatasetError | ValueError) else 1
     for run in runs:
         for split in run.figures:
             print(f"\n{run.name} — {split} split\n{table(run, split)}")
+        for split in run.ablation:
+            print(f"\n{run.name} — ablation, {split} split\n{ablation_table(run, split)}")
     report = write(runs, settings, args.out, time.perf_counter() - started)
     print(f"\nreport: {report}")
     return 0

@@ -79,6 +79,20 @@ def table(run: DatasetRun, split: str) -> str:
     return "\n".join(lines)
 
 
+ABLATION_COLUMNS = ("hit@1", "hit@5", "mrr@10", "quote@1", "refusal_recall", "false_refusal_rate")
+
+
+def ablation_table(run: DatasetRun, split: str) -> str:
+    """The project with each component switched off, one at a time."""
+    lines = [
+        "| variant | " + " | ".join(ABLATION_COLUMNS) + " |",
+        "|" + " --- |" * (len(ABLATION_COLUMNS) + 1),
+    ]
+    for label, figures in run.ablation.get(split, {}).items():
+        lines.append(f"| {label} | " + " | ".join(f"{figures[c]:g}" for c in ABLATION_COLUMNS) + " |")
+    return "\n".join(lines)
+
+
 def project_table(runs: list[DatasetRun]) -> str:
     lines = [
         "| dataset | split | questions | " + " | ".join(PROJECT_COLUMNS) + " |",
@@ -195,6 +209,8 @@ def write(runs: list[DatasetRun], settings: Settings, out: Path, seconds: float)
             parts.append(f"### {split} split\n\n{table(run, split)}\n")
         split = "test" if "test" in run.figures else next(iter(run.figures))
         parts.append(f"### This project by question type ({split} split)\n\n{type_table(run, split)}\n")
+        for ablation_split in run.ablation:
+            parts.append(f"### Ablation ({ablation_split} split)\n\n{ablation_table(run, ablation_split)}\n")
     parts.append(f"## This project: citations and refusals\n\n{project_table(runs)}\n")
     parts.extend(f"![{p.stem}]({p.name})\n" for p in pictures)
     report = out / "report.md"

@@ -37,6 +37,17 @@ TOP_K = 10
 QUICK_CMRC_PARAGRAPHS = 60
 
 
+# Each component of the project's pipeline switched off, one at a time (settings changes that
+# need no rebuild).
+ABLATIONS: dict[str, dict[str, object]] = {
+    "without dense retrieval": {"dense_weight": 0.0},
+    "without glossary expansion": {"glossary": False},
+    "without year steering": {"year_boost": 1.0},
+    "rank fusion (RRF) instead of score fusion": {"fusion": "rrf"},
+    "without refusal threshold": {"found_threshold": 0.0},
+}
+
+
 @dataclass
 class DatasetRun:
     name: str
@@ -46,6 +57,7 @@ class DatasetRun:
     build_seconds: float
     chunks: int
     figures: dict[str, dict[str, dict]] = field(default_factory=dict)  # split → system → figures
+    ablation: dict[str, dict[str, dict]] = field(default_factory=dict)  # split → variant → figures
 
 
 def resolve_question(item: EvalItem) -> str:
@@ -54,7 +66,7 @@ def resolve_question(item: EvalItem) -> str:
     return rewrite_follow_up(item.question, item.previous) if item.previous else item.question
 
 
-def run_dataset(name: str, items: list[EvalItem], settings: Settings) -> DatasetRun:
+def run_dataset(name: str, items: list[EvalItem], settings: Settings, ablation: bool = True) -> DatasetRun:
     started = time.perf_counter()
     stored = open_index(settings)
     log.info("%s: index ready (%d chunks) in %.1f s", name, len(stored.chunks), time.perf_counter() - started)
@@ -81,6 +93,14 @@ def run_dataset(name: str, items: list[EvalItem], settings: Settings) -> Dataset
             len(items),
             time.perf_counter() - began,
         )
+    variants: dict[str, list[Prediction]] = {"full pipeline": predictions[systems[-1].name]}
+    if ablation:
+        for label, changes in ABLATIONS.items():
+            variant = Project(
+                Answerer(settings.replace(**changes), stored=stored, embedder=answerer.embedder)
+            )
+            variants[label] = [variant.predict(q, v, TOP_K) for q, v in zip(questions, vectors, strict=True)]
+        log.info("%s: ablation of %d components done", name, len(ABLATIONS))
     gold = [gold_paragraphs(item, stored) for item in items]
     run = DatasetRun(name, items, predictions, gold, stored.manifest.build_seconds, len(stored.chunks))
     splits = sorted({item.split for item in items})
@@ -89,6 +109,10 @@ def run_dataset(name: str, items: list[EvalItem], settings: Settings) -> Dataset
         run.figures[split] = {
             system: score(items, predictions[system], gold, chosen) for system in predictions
         }
+        if ablation:
+            run.ablation[split] = {
+                label: score(items, runs, gold, chosen) for label, runs in variants.items()
+            }
     return run
 
 
@@ -153,15 +177,17 @@ def score(items: list[EvalItem], predictions: list[Prediction], gold: list[set],
     return figures
 
 
-def luohu_run(settings: Settings, dataset: Path = LUOHU) -> DatasetRun:
+def luohu_run(settings: Settings, dataset: Path = LUOHU, ablation: bool = True) -> DatasetRun:
     items = load_items(dataset)
     problems = validate(items, settings.corpus_dir)
     if problems:
         raise ValueError(f"{dataset} has {len(problems)} problems, first: {problems[0]}")
-    return run_dataset(dataset.stem, items, settings.replace(index_dir=CACHE / f"{dataset.stem}-index"))
+    return run_dataset(
+        dataset.stem, items, settings.replace(index_dir=CACHE / f"{dataset.stem}-index"), ablation
+    )
 
 
-def cmrc_run(settings: Settings, quick: bool) -> DatasetRun:
+def cmrc_run(settings: Settings, quick: bool, ablation: bool = True) -> DatasetRun:
     suffix = "-quick" if quick else ""
     corpus = CACHE / f"cmrc-corpus{suffix}"
     items = prepare_cmrc(CMRC, corpus, limit=QUICK_CMRC_PARAGRAPHS if quick else None)
@@ -169,4 +195,5 @@ def cmrc_run(settings: Settings, quick: bool) -> DatasetRun:
         "cmrc2018-dev" + suffix,
         items,
         settings.replace(corpus_dir=corpus, index_dir=CACHE / f"cmrc-index{suffix}"),
+        ablation,
     )
