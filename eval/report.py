@@ -210,7 +210,9 @@ def write(runs: list[DatasetRun], settings: Settings, out: Path, seconds: float)
         split = "test" if "test" in run.figures else next(iter(run.figures))
         parts.append(f"### This project by question type ({split} split)\n\n{type_table(run, split)}\n")
         for ablation_split in run.ablation:
-            parts.append(f"### Ablation ({ablation_split} split)\n\n{ablation_table(run, ablation_split)}\n")
+            n = run.ablation[ablation_split]["full pipeline"]["questions"]
+            heading = f"### Ablation ({ablation_split} split, {n} questions)"
+            parts.append(f"{heading}\n\n{ablation_table(run, ablation_split)}\n")
     parts.append(f"## This project: citations and refusals\n\n{project_table(runs)}\n")
     parts.extend(f"![{p.stem}]({p.name})\n" for p in pictures)
     report = out / "report.md"
