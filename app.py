@@ -24,6 +24,7 @@ os.environ.setdefault("GRADIO_SSR_MODE", "False")
 
 import gradio as gr
 
+from index.build import os_error_line
 from index.errors import QAError, UsageError
 from index.logs import setup_logging
 from index.settings import load_settings
@@ -83,6 +84,8 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
                 raise UsageError("请至少选择一份报告再提问。")
             cleaned = clean_question(message, max_chars)
             question = rewrite_follow_up(cleaned, previous)
+            if len(question) > max_chars:  # the previous turn was long: ask what was typed
+                question = cleaned
             answer = answerer.ask(question, int(top_k), doc_ids)
         except QAError as error:
             gr.Warning(str(error), title=WARNING_TITLE)
@@ -148,11 +151,11 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
         """Answer one question; the same JSON as `python -m qa ask --json`."""
         try:
             return answerer.ask(question).to_dict()
-        except QAError as error:
-            raise gr.Error(str(error)) from None
+        except QAError as error:  # the caller's mistake: no traceback in the server log
+            raise gr.Error(str(error), print_exception=False) from None
         except Exception:
             log.exception("API question %r failed", question)
-            raise gr.Error(ERROR_MESSAGE) from None
+            raise gr.Error(ERROR_MESSAGE, print_exception=False) from None
 
     with gr.Blocks(title="罗湖区政府工作报告问答", analytics_enabled=False) as demo:
         gr.Markdown(
@@ -258,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:  # e.g. no space or permission while building the index on first use
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
+        return 1
     launch(build_demo(answerer), settings.host, settings.port)
     return 0
 

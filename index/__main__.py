@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from index.build import build_index
+from index.build import build_index, os_error_line
 from index.errors import QAError
 from index.logs import setup_logging
 from index.settings import load_settings
@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:  # a read or write the build did not name itself
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; the previous index (if any) is unchanged", file=sys.stderr)
         return 130

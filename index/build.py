@@ -8,6 +8,7 @@ named index is never rebuilt behind the user's back: the difference is reported 
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from index.chunk import chunk_paragraphs
 from index.clean import split_lines
 from index.corpus import corpus_fingerprint, load_corpus
 from index.embed import Embedder, load_embedder
-from index.errors import CorpusError, IndexMismatchError, IndexNotFoundError
+from index.errors import CorpusError, IndexMismatchError, IndexNotFoundError, IndexWriteError
 from index.normalize import normalize
 from index.settings import Settings
 from index.store import (
@@ -32,6 +33,30 @@ from index.structure import structure
 from index.tokens import tokenize
 
 log = logging.getLogger(__name__)
+
+
+def write_error(index_dir: Path, error: OSError) -> IndexWriteError:
+    """One line naming the folder, the cause and the fix; the previous build is untouched."""
+    if error.errno == errno.ENOSPC:
+        fix = "free some disk space there"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "make the folder writable for this user"
+    else:
+        fix = "check that the folder can be written"
+    where = f" ({error.filename})" if error.filename and str(error.filename) != str(index_dir) else ""
+    return IndexWriteError(
+        f"cannot write the index in {index_dir}: {error.strerror or error}{where} — {fix}, "
+        f"or build elsewhere: python -m index build --index DIR (any previous index there is unchanged)"
+    )
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for a file-system error: which file, what went wrong, what to do."""
+    where = f"{error.filename}: " if error.filename else ""
+    return (
+        f"{where}{error.strerror or error} — check free space and permissions there, "
+        "or build elsewhere: python -m index build --index DIR (any previous index is unchanged)"
+    )
 
 
 def search_text(context: str, text: str) -> str:
@@ -60,26 +85,25 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
     embedder = embedder or load_embedder(settings.model, settings.query_prefix, settings.batch_size)
     log.info("embedding %d chunks from %d reports with %s", len(chunks), len(reports), embedder.name)
     vectors = embedder.embed_passages(texts)
-    with build_lock(settings.index_dir):
-        folder = save_index(
-            settings.index_dir,
-            dict(
-                model=embedder.name,
-                dimension=embedder.dimension,
-                corpus_dir=str(settings.corpus_dir.resolve()),
-                corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
-                chunk_size=settings.chunk_size,
-                chunk_overlap=settings.chunk_overlap,
-                counts={"reports": len(reports), "paragraphs": len(paragraphs), "chunks": len(chunks)},
-                built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                build_seconds=round(time.perf_counter() - started, 2),
-            ),
-            reports,
-            paragraphs,
-            chunks,
-            vectors,
-            [tokenize(t) for t in texts],
-        )
+    manifest_fields = dict(
+        model=embedder.name,
+        dimension=embedder.dimension,
+        corpus_dir=str(settings.corpus_dir.resolve()),
+        corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        counts={"reports": len(reports), "paragraphs": len(paragraphs), "chunks": len(chunks)},
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        build_seconds=round(time.perf_counter() - started, 2),
+    )
+    tokens = [tokenize(t) for t in texts]
+    try:
+        with build_lock(settings.index_dir):
+            folder = save_index(
+                settings.index_dir, manifest_fields, reports, paragraphs, chunks, vectors, tokens
+            )
+    except OSError as error:  # no space, no permission, a file where the folder should be
+        raise write_error(settings.index_dir, error) from None
     log.info("index built in %.1f s: %s", time.perf_counter() - started, folder)
     return folder
 

@@ -42,3 +42,7 @@ class IndexMismatchError(QAError):
 
 class IndexCorruptError(QAError):
     """An index file is missing, truncated or unreadable."""
+
+
+class IndexWriteError(QAError):
+    """The index folder cannot be written (no space, no permission, not a folder)."""

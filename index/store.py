@@ -154,7 +154,8 @@ def save_index(
         _write_jsonl(staging / "chunks.jsonl", [dataclasses.asdict(c) for c in chunks])
         dense = faiss.IndexFlatIP(vectors.shape[1])
         dense.add(vectors)
-        faiss.write_index(dense, str(staging / "dense.faiss"))
+        # Written by Python, not faiss.write_index, so a full disk raises OSError (ENOSPC), not RuntimeError.
+        (staging / "dense.faiss").write_bytes(faiss.serialize_index(dense).tobytes())
         retriever = bm25s.BM25()
         retriever.index(bm25_tokens, show_progress=False)
         retriever.save(str(staging / "bm25"))
@@ -192,9 +193,13 @@ def save_index(
 
 
 def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    """Earlier builds and what killed builds left (``build-*.partial``, ``CURRENT.*.tmp``); under the lock."""
     for old in index_dir.glob("build-*"):
         if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)
+    for pointer in index_dir.glob(f"{CURRENT}.*.tmp"):
+        with contextlib.suppress(OSError):
+            pointer.unlink()
 
 
 def current_build(index_dir: Path) -> Path:
@@ -229,9 +234,17 @@ def read_manifest(folder: Path) -> Manifest:
             f"{path} has index format {found}, this version reads {FORMAT_VERSION} — {REBUILD_HINT}"
         )
     try:
-        return Manifest(**data)
+        manifest = Manifest(**data)
     except TypeError:
         raise IndexCorruptError(f"{path} lacks required fields — {REBUILD_HINT}") from None
+    if not (
+        isinstance(manifest.checksums, dict)
+        and isinstance(manifest.counts, dict)
+        and isinstance(manifest.dimension, int)
+        and isinstance(manifest.model, str)
+    ):
+        raise IndexCorruptError(f"{path} has fields of the wrong type — {REBUILD_HINT}")
+    return manifest
 
 
 def load_index(index_dir: Path) -> StoredIndex:

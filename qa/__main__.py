@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from index.build import os_error_line
 from index.errors import QAError, UsageError
 from index.logs import setup_logging
 from index.settings import Settings, load_settings
@@ -82,6 +83,9 @@ def interactive(answerer: Answerer, top_k: int | None) -> int:
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
+        except UnicodeDecodeError:
+            print("输入不是 UTF-8 文字，请重新输入（终端请使用 UTF-8 编码）。")
+            continue
         if not question.strip():
             return 0
         try:
@@ -147,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as error:
         print(f"错误：{error}" if isinstance(error, UsageError) else f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:  # e.g. no space or permission while building the index on first use
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from index.build import open_index
 from index.embed import Embedder, load_embedder
-from index.errors import UsageError
+from index.errors import IndexMismatchError, UsageError
 from index.settings import Settings
 from index.store import StoredIndex
 from qa.analyse import Query, analyse
@@ -119,6 +119,12 @@ class Answerer:
         self.embedder = embedder or load_embedder(
             self.stored.manifest.model, settings.query_prefix, settings.batch_size
         )
+        if self.embedder.dimension != self.stored.dense.d:
+            raise IndexMismatchError(
+                f"model {self.embedder.name} gives {self.embedder.dimension}-dimensional vectors but "
+                f"{self.stored.folder / 'dense.faiss'} holds {self.stored.dense.d} — "
+                "run: python -m index build"
+            )
         self.weights = TermWeights(self.stored)
 
     def search(self, query: Query, doc_ids: frozenset[str] | None = None) -> list[Hit]:
@@ -142,6 +148,11 @@ class Answerer:
     def is_answered(self, query: Query, best_coverage: float, hits: list[Hit]) -> bool:
         """Whether the best evidence clears the threshold (and covers any year the question names)."""
         if not hits or best_coverage < self.settings.found_threshold:
+            return False
+        # A question must name something the reports talk about: a bare year, 「年」 or an
+        # injection string matches nothing meaningful, whatever passage ranks first.
+        vocabulary = self.stored.bm25.vocab_dict
+        if not any(t in vocabulary and not t.isdigit() and t != "年" for t in query.tokens):
             return False
         covered_years = {r.reviews for r in self.stored.reports.values()} | {
             y for r in self.stored.reports.values() for y in r.plans
