@@ -129,7 +129,7 @@ def charts(runs: list[DatasetRun], out: Path) -> list[Path]:
         split = "test" if "test" in run.figures else next(iter(run.figures))
         systems = list(run.figures[split])
         metrics = ("hit@1", "hit@5", "mrr@10", "quote@1")
-        fig, ax = plt.subplots(figsize=(9, 4))
+        fig, ax = plt.subplots(figsize=(12, 4))
         width = 0.8 / len(systems)
         for s, system in enumerate(systems):
             values = [run.figures[split][system][m] for m in metrics]
@@ -137,7 +137,7 @@ def charts(runs: list[DatasetRun], out: Path) -> list[Path]:
         ax.set_xticks([m + 0.4 - width / 2 for m in range(len(metrics))], metrics)
         ax.set_ylim(0, 1)
         ax.set_title(f"{run.name} ({split} split): systems side by side")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         path = out / f"{run.name}-systems.png"
         fig.tight_layout()
         fig.savefig(path, dpi=110)
