@@ -185,6 +185,7 @@ def write(runs: list[DatasetRun], settings: Settings, out: Path, seconds: float)
                 "chunks": run.chunks,
                 "index_build_seconds": run.build_seconds,
                 "figures": run.figures,
+                "ablation": run.ablation,
             }
             for run in runs
         },
