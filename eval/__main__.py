@@ -19,6 +19,7 @@ from pathlib import Path
 from eval.dataset import LUOHU, DatasetError
 from eval.report import ablation_table, table, write
 from eval.run import cmrc_run, luohu_run
+from eval.systems import Project
 from index.errors import QAError
 from index.logs import setup_logging
 from index.settings import PROJECT_ROOT, load_settings
@@ -55,6 +56,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{run.name} — ablation, {split} split\n{ablation_table(run, split)}")
     report = write(runs, settings, args.out, time.perf_counter() - started)
     print(f"\nreport: {report}")
+    # Quotes are sacred: one quote that is not an exact slice of its paragraph and report fails the run.
+    broken = [
+        f"{run.name}/{split}: {figures['citation_integrity']:.2%}"
+        for run in runs
+        for split, systems in run.figures.items()
+        if (figures := systems[Project.name])["citation_integrity"] < 1.0
+    ]
+    if broken:
+        print("error: citation integrity below 100% — " + "; ".join(broken), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -42,7 +42,7 @@ def git_commit() -> str:
             timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!eval/results"],
             capture_output=True,
             text=True,
             cwd=PROJECT_ROOT,
