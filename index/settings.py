@@ -51,7 +51,7 @@ class Settings:
     expansion_weight: float = 0.3  # BM25 weight of glossary terms against the question's own words
     # Minimum share of the question's weighted terms found in one of the top passages to answer at
     # all; fitted on the tune split for few wrong refusals (see README, "Choices and measurements").
-    found_threshold: float = 0.2
+    found_threshold: float = 0.15
     max_quotes: int = 3
     max_question_chars: int = 500
     batch_size: int = 32

@@ -40,6 +40,7 @@ class Sentence:
     end: int
     hit_rank: int  # rank of the passage it came from (0 = best)
     score: float
+    coverage: float  # share of the question's weighted terms in the sentence itself
 
     @property
     def text(self) -> str:
@@ -95,6 +96,11 @@ class TermWeights:
             if token_id + 1 < len(indptr) and (df := int(indptr[token_id + 1] - indptr[token_id])) > 0
         }
         self._unseen = math.log(1 + (total + 0.5) / 0.5)
+        # Words shared by every report's title (罗湖区, 政府工作报告) name the corpus, not a passage:
+        # they carry no weight in coverage, or any sentence naming the district would look relevant.
+        # Years stay: they tell the reports apart.
+        titles = [set(tokenize(normalize(report.title))) for report in stored.reports.values()]
+        self._subject = {t for t in set.intersection(*titles) if not t.isdigit()} if titles else set()
 
         self._tokens: dict[str, frozenset[str]] = {}
 
@@ -107,6 +113,8 @@ class TermWeights:
         return found
 
     def weight(self, token: str) -> float:
+        if token in self._subject:
+            return 0.0
         return self._idf.get(token, self._unseen)
 
     def coverage(self, query: Query, text_tokens: frozenset[str] | set[str]) -> float:
@@ -162,19 +170,25 @@ def candidate_sentences(
                 score += 0.15
             if len(text) < 6:  # a bare run-in heading is a title, not an answer
                 score -= 0.5
-            scored.append(Sentence(paragraph, start, end, rank, score))
+            scored.append(Sentence(paragraph, start, end, rank, score, own))
     scored.sort(key=lambda s: -s.score)
     return scored
 
 
-def choose_quotes(candidates: list[Sentence], max_quotes: int, keep_ratio: float = 0.75) -> list[Sentence]:
-    """The best sentence, plus up to ``max_quotes - 1`` more that score close to it and say something new."""
+def choose_quotes(
+    candidates: list[Sentence], max_quotes: int, keep_ratio: float = 0.75, coverage_ratio: float = 0.6
+) -> list[Sentence]:
+    """The best sentence, plus up to ``max_quotes - 1`` more that score close to it, cover the question
+    nearly as well on their own (a passage's rank or its section title cannot carry a sentence that
+    says nothing about the question), and say something new."""
     chosen: list[Sentence] = []
     for sentence in candidates:
         if len(chosen) == max_quotes:
             break
         if chosen and sentence.score < keep_ratio * chosen[0].score:
             break
+        if chosen and sentence.coverage < coverage_ratio * chosen[0].coverage:
+            continue
         if any(is_duplicate(sentence.text, other.text) for other in chosen):
             continue
         chosen.append(sentence)
