@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from eval.report import machine as machine_facts
+
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "eval" / "datasets" / "luohu_qa.jsonl"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -139,16 +141,9 @@ def rss_mb(pid: int | None) -> float | None:
 
 
 def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    """The CPU line of the evaluation report, plus usable cores and memory."""
+    facts = machine_facts()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else facts["cores"]
     memory = ""
     try:
         total = next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
@@ -156,8 +151,8 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     return (
-        f"{model}, {cores} logical cores ({usable} usable){memory}; "
-        f"{platform.system()} {platform.release()}; Python {platform.python_version()}"
+        f"{facts['cpu']}, {facts['cores']} logical cores ({usable} usable){memory}; "
+        f"{platform.system()} {platform.release()}; Python {facts['python']}"
     )
 
 
