@@ -59,11 +59,6 @@ def os_error_line(error: OSError) -> str:
     )
 
 
-def search_text(context: str, text: str) -> str:
-    """The normalised copy of a chunk that BM25 and the embedder see: section path, then text."""
-    return normalize(f"{context}\n{text}" if context else text)
-
-
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
     """Index every report in ``settings.corpus_dir`` into ``settings.index_dir``."""
     started = time.perf_counter()
@@ -80,7 +75,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
     kept_ids = {p.doc_id for p in paragraphs}
     reports = [r for r in reports if r.doc_id in kept_ids]
     chunks = chunk_paragraphs(paragraphs, settings.chunk_size, settings.chunk_overlap)
-    texts = [search_text(c.context, c.text) for c in chunks]
+    texts = [normalize(c.searched) for c in chunks]  # what BM25 and the embedder see
 
     embedder = embedder or load_embedder(settings.model, settings.query_prefix, settings.batch_size)
     log.info("embedding %d chunks from %d reports with %s", len(chunks), len(reports), embedder.name)
@@ -139,7 +134,8 @@ def open_index(settings: Settings, rebuild: bool = True, embedder: Embedder | No
         log.warning("no index at %s yet — building it (takes about a minute)", index_dir)
         build_index(settings, embedder)
         return load_index(index_dir)
-    stale = differences(read_manifest(folder), settings)
+    manifest = read_manifest(folder)
+    stale = differences(manifest, settings)
     if stale:
         if not rebuild:
             raise IndexMismatchError(
@@ -148,7 +144,7 @@ def open_index(settings: Settings, rebuild: bool = True, embedder: Embedder | No
             )
         log.warning("index %s is out of date (%s) — rebuilding", index_dir, "; ".join(stale))
         rebuilt = (
-            settings.replace(corpus_dir=Path(read_manifest(folder).corpus_dir))
+            settings.replace(corpus_dir=Path(manifest.corpus_dir))
             if any(s.startswith("corpus") for s in stale)
             else settings
         )

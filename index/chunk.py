@@ -30,6 +30,11 @@ class Chunk:
     text: str  # == paragraph.text[start:end]
     context: str  # section path, searched with the chunk but not shown as a quote
 
+    @property
+    def searched(self) -> str:
+        """What the index searches for this chunk (before normalisation): section path, then text."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
 
 def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
     return RecursiveCharacterTextSplitter(

@@ -126,6 +126,9 @@ class Answerer:
                 "run: python -m index build"
             )
         self.weights = TermWeights(self.stored)
+        # Years some report reviews or plans; fixed for the loaded index.
+        reports = self.stored.reports.values()
+        self.covered_years = {r.reviews for r in reports} | {y for r in reports for y in r.plans}
 
     def search(self, query: Query, doc_ids: frozenset[str] | None = None) -> list[Hit]:
         """Fused hits, best first; only from the reports in ``doc_ids`` when given."""
@@ -141,8 +144,7 @@ class Answerer:
         best = 0.0
         for hit in hits[:depth]:
             chunk = self.stored.chunks[hit.chunk]
-            tokens = self.weights.tokens(f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text)
-            best = max(best, self.weights.coverage(query, tokens))
+            best = max(best, self.weights.coverage(query, self.weights.tokens(chunk.searched)))
         return best
 
     def is_answered(self, query: Query, best_coverage: float, hits: list[Hit]) -> bool:
@@ -154,12 +156,9 @@ class Answerer:
         vocabulary = self.stored.bm25.vocab_dict
         if not any(t in vocabulary and not t.isdigit() and t != "年" for t in query.tokens):
             return False
-        covered_years = {r.reviews for r in self.stored.reports.values()} | {
-            y for r in self.stored.reports.values() for y in r.plans
-        }
         top_text = self.stored.chunks[hits[0].chunk].text
         # A year no report covers, and that the best passage does not mention, cannot be answered.
-        return all(year in covered_years or str(year) in top_text for year in query.years)
+        return all(year in self.covered_years or str(year) in top_text for year in query.years)
 
     def ask(self, question: str, top_k: int | None = None, doc_ids: Iterable[str] | None = None) -> Answer:
         """Answer ``question`` from all reports, or only from those in ``doc_ids``."""
