@@ -134,7 +134,14 @@ def open_index(settings: Settings, rebuild: bool = True, embedder: Embedder | No
         log.warning("no index at %s yet — building it (takes about a minute)", index_dir)
         build_index(settings, embedder)
         return load_index(index_dir)
-    manifest = read_manifest(folder)
+    try:
+        manifest = read_manifest(folder)
+    except IndexMismatchError as error:  # written by another version of this code
+        if not rebuild:
+            raise
+        log.warning("%s — rebuilding", error)
+        build_index(settings, embedder)
+        return load_index(index_dir)
     stale = differences(manifest, settings)
     if stale:
         if not rebuild:

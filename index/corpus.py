@@ -38,6 +38,7 @@ class Report:
     path: Path
     text: str  # the file's exact text
     source: str = ""
+    region: str = ""  # the place it governs (深圳市罗湖区): a question naming it is not about elsewhere
 
 
 def _guess_year(text: str) -> int | None:
@@ -117,6 +118,7 @@ def load_report(path: Path) -> Report | None:
         path=path.resolve(),
         text=text,
         source=str(meta.get("source", "")),
+        region=str(meta.get("region", "")),
     )
 
 

@@ -43,7 +43,10 @@ from index.corpus import Report
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from index.structure import Paragraph
 
-FORMAT_VERSION = 1
+# Bump when the stored tables change shape, or when cleaning, structure, chunking or embedding code
+# changes what they hold: a default index of another version is rebuilt, a named one refused.
+# 2: reports carry their region.
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 DATA_FILES = ("reports.jsonl", "paragraphs.jsonl", "chunks.jsonl", "dense.faiss")
 LIBRARIES = ("sentence-transformers", "faiss-cpu", "bm25s", "jieba", "langchain-text-splitters", "torch")
@@ -301,4 +304,5 @@ def _report_from_row(row: dict[str, Any]) -> Report:
         path=Path(row["path"]),
         text="",
         source=row.get("source", ""),
+        region=row.get("region", ""),
     )

@@ -14,6 +14,7 @@ page starts a new block after it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -39,7 +40,7 @@ RUN_IN_ORDINAL = re.compile(rf"(?:^|(?<=[。；;\s]))([{_CN_NUM}]是[^。，,；
 SENTENCE_END = "。！？!?；;：:"
 
 # Cue words for the period a passage speaks of. Headings decide for their whole section; body
-# paragraphs without a deciding heading are scored on their own words.
+# paragraphs without a deciding heading are scored on their own words, or their section's.
 REVIEW_HEADING_CUES = ("回顾", "成绩", "过去", "一年来")
 PLAN_HEADING_CUES = ("任务", "目标", "计划", "总体要求", "思路", "测算", "部署", "展望")
 # Verbs used both ways (推进, 实施, 提升) are left out on purpose.
@@ -51,6 +52,9 @@ PLAN_CUES = re.compile(
     r"今年|将|力争|确保|预期|预计|计划|左右|以上|着力|加快|推动|打造|深化|强化|健全|"
     r"完善|围绕|聚焦|要"
 )
+# Cue counts (review minus plan) that decide on their own, for a paragraph and for a section.
+CLEAR_MARGIN = 2
+CLEAR_SECTION_MARGIN = 3
 
 
 @dataclass(frozen=True)
@@ -99,16 +103,6 @@ def _period_of_heading(text: str) -> Period:
     return "unknown"
 
 
-def _period_of_text(text: str) -> Period:
-    review = len(REVIEW_CUES.findall(text))
-    plan = len(PLAN_CUES.findall(text))
-    if review > plan:
-        return "review"
-    if plan > review:
-        return "plan"
-    return "unknown"
-
-
 def structure(report: Report, lines: list[Line]) -> list[Paragraph]:
     """Number the kept lines and give each its section path and period."""
     stack: dict[int, tuple[str, Period]] = {}  # heading level → (heading text, its period)
@@ -131,15 +125,41 @@ def structure(report: Report, lines: list[Line]) -> list[Paragraph]:
                 path.append(runs[0][1])
             section = " > ".join(path)
             period = _inherited_period(stack)
-            if period == "unknown":
-                period = _period_of_text(line.text)
             kind = "body"
         paragraphs.append(
             Paragraph(
                 report.doc_id, len(paragraphs) + 1, line.start, line.end, line.text, kind, section, period
             )
         )
-    return paragraphs
+    return _periods_from_text(paragraphs)
+
+
+def _cue_margin(text: str) -> int:
+    return len(REVIEW_CUES.findall(text)) - len(PLAN_CUES.findall(text))
+
+
+def _periods_from_text(paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """Periods for body paragraphs whose headings decide none, from cue words.
+
+    A paragraph's own words decide when they lean clearly one way. Otherwise its top-level section
+    decides, when that section's words together lean clearly: a summary item such as
+    「生态环境更趋优良。修复完善……」 carries one plan-like verb but sits among a year's results.
+    """
+    sections: dict[str, int] = {}
+    for p in paragraphs:
+        if p.kind == "body" and p.period == "unknown":
+            root = p.section.split(" > ")[0]
+            sections[root] = sections.get(root, 0) + _cue_margin(p.text)
+    result = []
+    for p in paragraphs:
+        if p.kind == "body" and p.period == "unknown":
+            own = _cue_margin(p.text)
+            section = sections[p.section.split(" > ")[0]]
+            margin = own if abs(own) >= CLEAR_MARGIN or abs(section) < CLEAR_SECTION_MARGIN else section
+            period: Period = "review" if margin > 0 else "plan" if margin < 0 else "unknown"
+            p = dataclasses.replace(p, period=period)
+        result.append(p)
+    return result
 
 
 def _inherited_period(stack: dict[int, tuple[str, Period]]) -> Period:

@@ -13,6 +13,7 @@ import logging
 import re
 
 import jieba
+import jieba.posseg
 
 # Function words and question words: frequent in questions, uninformative for matching.
 STOPWORDS = frozenset(
@@ -42,3 +43,13 @@ def tokenize(normalized_text: str) -> list[str]:
         for token in _jieba().cut_for_search(normalized_text)
         if token.strip() and _WORDLIKE.search(token) and token not in STOPWORDS
     ]
+
+
+@functools.cache
+def _tagger() -> jieba.posseg.POSTokenizer:
+    return jieba.posseg.POSTokenizer(_jieba())
+
+
+def place_names(normalized_text: str) -> list[str]:
+    """Words of at least two characters that jieba tags as place names (ns): 福田区, 香港, 莲塘."""
+    return [pair.word for pair in _tagger().cut(normalized_text) if pair.flag == "ns" and len(pair.word) > 1]

@@ -3,9 +3,10 @@
 In: the user's question (any string).
 Out: its normalised copy and BM25 tokens (made exactly as for the indexed text), the report terms
 its everyday words stand for (from ``glossary.toml``: 财政收入 → 一般公共预算收入), the years it
-names (2014, 二〇二〇年), relative years (去年/今年/明年) and the period they imply (review of a
-past year vs plan for the coming one), and the kind of answer it wants (a figure, a list, a
-reason), which later stages use to choose among sentences.
+names (2014, 二〇二〇年), the places it names (福田区), the unit its answer
+must be in (多少钱 → money), relative years (去年/今年/明年) and the
+period they imply (review of a past year vs plan for the coming one), and the kind of answer it
+wants (a figure, a list, a reason), which later stages use to choose among sentences.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 
 from index.normalize import normalize
 from index.structure import Period
-from index.tokens import tokenize
+from index.tokens import place_names, tokenize
 
 AnswerKind = Literal["figure", "list", "reason", "other"]
 GLOSSARY = Path(__file__).resolve().parent / "glossary.toml"
@@ -41,6 +42,12 @@ FIGURE_CUES = re.compile(
 )
 LIST_CUES = re.compile(r"哪些|哪几|有什么|有啥|都有|包括|几方面|几个方面|列举")
 REASON_CUES = re.compile(r"为什么|为何|原因|怎么|怎样|如何|措施|办法|举措|做法|靠什么")
+# Questions that name the unit of their answer: an amount of money, a length, a time.
+UNIT_CUES: dict[str, re.Pattern[str]] = {
+    "money": re.compile(r"多少钱|花了?多少|要花|多少(?:亿|万|千)?元|多少资金|多少经费|均价|单价"),
+    "length": re.compile(r"多长|多远|多宽|几公里|多少公里|多少米"),
+    "time": re.compile(r"什么时候|何时|哪一?年[建开完通启投]|几月|多久"),
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class Query:
     expansions: tuple[str, ...] = ()  # tokens of the report terms the question's words stand for
     # question token → tokens that also count as covering it (from the same glossary entry)
     alternatives: tuple[tuple[str, frozenset[str]], ...] = ()
+    places: tuple[str, ...] = ()  # place names it mentions (罗湖, 福田区, 香港)
+    unit: str = ""  # the unit its answer must be in: "money", "length", "time", or "" if it names none
 
 
 @functools.cache
@@ -117,4 +126,6 @@ def analyse(question: str, use_glossary: bool = True) -> Query:
         answer_kind(normalized),
         tuple(t for t in expansions if t not in tokens),
         alternatives,
+        tuple(dict.fromkeys(place_names(normalized))),
+        next((unit for unit, cue in UNIT_CUES.items() if cue.search(normalized)), ""),
     )

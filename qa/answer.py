@@ -23,6 +23,7 @@ from index.store import StoredIndex
 from qa.analyse import Query, analyse
 from qa.fuse import Hit, fuse
 from qa.quote import TermWeights, candidate_sentences, choose_quotes
+from qa.refuse import Refusal
 from qa.retrieve import retrieve
 
 NOT_FOUND = "报告中没有找到这个问题的答案。"
@@ -65,6 +66,7 @@ class Answer:
     citations: tuple[Citation, ...]
     passages: tuple[Passage, ...]
     elapsed_ms: float
+    reason: str = ""  # when not found and the reports say why (another year, another district)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -89,13 +91,18 @@ def citation_label(citation: Citation) -> str:
 
 
 def to_markdown(
-    found: bool, quotes: list[Quote], citations: list[Citation], passages: list[Passage], stored: StoredIndex
+    found: bool,
+    quotes: list[Quote],
+    citations: list[Citation],
+    passages: list[Passage],
+    stored: StoredIndex,
+    reason: str = "",
 ) -> str:
     if found:
         body = "\n\n".join(f"> {q.text} [{q.citation}]" for q in quotes)
         refs = "\n".join(f"[{c.n}] {citation_label(c)}" for c in citations)
         return f"{body}\n\n{refs}"
-    lines = [NOT_FOUND]
+    lines = [NOT_FOUND + reason]
     if passages:
         lines.append("可能相关的段落：")
         for p in passages[:3]:
@@ -126,9 +133,7 @@ class Answerer:
                 "run: python -m index build"
             )
         self.weights = TermWeights(self.stored)
-        # Years some report reviews or plans; fixed for the loaded index.
-        reports = self.stored.reports.values()
-        self.covered_years = {r.reviews for r in reports} | {y for r in reports for y in r.plans}
+        self.refusal = Refusal(self.stored, self.weights, settings.found_threshold)
 
     def search(self, query: Query, doc_ids: frozenset[str] | None = None) -> list[Hit]:
         """Fused hits, best first; only from the reports in ``doc_ids`` when given."""
@@ -138,27 +143,6 @@ class Answerer:
         if doc_ids is None:
             return hits
         return [hit for hit in hits if self.stored.chunks[hit.chunk].doc_id in doc_ids]
-
-    def passage_coverage(self, query: Query, hits: list[Hit], depth: int = 3) -> float:
-        """Best share of the question's weighted terms found in one of the top passages."""
-        best = 0.0
-        for hit in hits[:depth]:
-            chunk = self.stored.chunks[hit.chunk]
-            best = max(best, self.weights.coverage(query, self.weights.tokens(chunk.searched)))
-        return best
-
-    def is_answered(self, query: Query, best_coverage: float, hits: list[Hit]) -> bool:
-        """Whether the best evidence clears the threshold (and covers any year the question names)."""
-        if not hits or best_coverage < self.settings.found_threshold:
-            return False
-        # A question must name something the reports talk about: a bare year, 「年」 or an
-        # injection string matches nothing meaningful, whatever passage ranks first.
-        vocabulary = self.stored.bm25.vocab_dict
-        if not any(t in vocabulary and not t.isdigit() and t != "年" for t in query.tokens):
-            return False
-        top_text = self.stored.chunks[hits[0].chunk].text
-        # A year no report covers, and that the best passage does not mention, cannot be answered.
-        return all(year in self.covered_years or str(year) in top_text for year in query.years)
 
     def ask(self, question: str, top_k: int | None = None, doc_ids: Iterable[str] | None = None) -> Answer:
         """Answer ``question`` from all reports, or only from those in ``doc_ids``."""
@@ -172,12 +156,13 @@ class Answerer:
             raise UsageError("请至少选择一份已收录的报告再提问。")
         query = analyse(text, self.settings.glossary)
         hits = self.search(query, allowed)
-        candidates = candidate_sentences(self.stored, query, hits, self.weights)
-        found = bool(candidates) and self.is_answered(query, self.passage_coverage(query, hits), hits)
+        verdict = self.refusal.judge(query, hits, candidate_sentences(self.stored, query, hits, self.weights))
         quotes: list[Quote] = []
         citations: list[Citation] = []
-        if found:
-            for n, sentence in enumerate(choose_quotes(candidates, self.settings.max_quotes), start=1):
+        if verdict.found:
+            for n, sentence in enumerate(
+                choose_quotes(list(verdict.candidates), self.settings.max_quotes), 1
+            ):
                 paragraph = sentence.paragraph
                 report = self.stored.reports[paragraph.doc_id]
                 citations.append(
@@ -204,8 +189,15 @@ class Answerer:
             )
             for rank, h in enumerate(hits[:top_k], start=1)
         ]
-        markdown = to_markdown(found, quotes, citations, passages, self.stored)
+        markdown = to_markdown(verdict.found, quotes, citations, passages, self.stored, verdict.reason)
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(
-            text, found, markdown, tuple(quotes), tuple(citations), tuple(passages), round(elapsed, 2)
+            text,
+            verdict.found,
+            markdown,
+            tuple(quotes),
+            tuple(citations),
+            tuple(passages),
+            round(elapsed, 2),
+            verdict.reason,
         )

@@ -74,7 +74,7 @@ def format_answer(
         cites = "<br>".join(f"[{c.n}] {escape_text(citation_label(c))}" for c in answer.citations)
         parts.append(f"<small>{cites}</small>")
     else:
-        parts.append(f"**{escape_text(NOT_FOUND)}**")
+        parts.append(f"**{escape_text(NOT_FOUND)}**" + (escape_text(answer.reason) if answer.reason else ""))
         if answer.passages:
             lines = ["可能相关："]
             for p in answer.passages[:3]:

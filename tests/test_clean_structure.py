@@ -140,3 +140,18 @@ def test_structure_of_the_2021_report_resets_sections_after_page_furniture() -> 
     assert full_text.section == "(二)大力拓展空间,增强发展后劲"
     summary = next(p for p in paragraphs if p.text.startswith("经济运行稳中有升"))
     assert summary.section == "一、全面纾困惠企,全力稳定增长 > 经济运行稳中有升"
+
+
+def test_periods_of_the_2021_summary_follow_its_sections() -> None:
+    report = load_report(R2021)
+    paragraphs = structure(report, split_lines(report.text))
+
+    def period(start: str) -> str:
+        return next(p.period for p in paragraphs if p.text.startswith(start))
+
+    # A results item with one plan-like verb (完善) sits among the year's results: a review.
+    assert period("生态环境更趋优良") == "review"
+    assert period("社会保障持续改善") == "review"
+    # The plan part that follows keeps its own words' period.
+    assert period("今年经济社会发展的主要预期目标") == "plan"
+    assert period("持之以恒夯实社会保障") == "plan"

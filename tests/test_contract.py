@@ -23,7 +23,7 @@ QUESTIONS = [
     "罗湖有多少所学校",
     "火星上有没有罗湖区的分部？",
 ]
-CONTRACT_KEYS = {"question", "found", "answer", "quotes", "citations", "passages", "elapsed_ms"}
+CONTRACT_KEYS = {"question", "found", "answer", "quotes", "citations", "passages", "elapsed_ms", "reason"}
 
 
 def check_contract(row: dict, stored) -> None:

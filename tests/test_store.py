@@ -10,7 +10,7 @@ import pytest
 from index.build import build_index, differences, open_index
 from index.errors import CorpusError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from index.settings import Settings
-from index.store import current_build, load_index, read_manifest
+from index.store import FORMAT_VERSION, current_build, load_index, read_manifest
 from qa.answer import Answerer
 
 
@@ -78,13 +78,19 @@ def test_damaged_file_is_named(built: Settings, victim: str) -> None:
     assert victim in str(error.value) and "python -m index build" in str(error.value)
 
 
-def test_other_format_version_is_a_mismatch(built: Settings) -> None:
+def test_other_format_version_is_a_mismatch_and_rebuilt_by_default(built: Settings, fake_embedder) -> None:
     path = current_build(built.index_dir) / "manifest.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     data["format_version"] = 99
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(IndexMismatchError, match="99"):
         load_index(built.index_dir)
+    with pytest.raises(IndexMismatchError, match="99"):
+        open_index(built, rebuild=False)  # a named index is never rebuilt silently
+    # The default index is rebuilt, so an upgrade of the code never leaves a stale index in use.
+    stored = open_index(built, rebuild=True, embedder=fake_embedder)
+    assert stored.manifest.format_version == FORMAT_VERSION
+    assert {r.region for r in stored.reports.values()} == {"深圳市罗湖区"}
 
 
 def test_failed_build_leaves_the_previous_index_usable(built: Settings, fake_embedder) -> None:

@@ -1,0 +1,143 @@
+"""Refusal: the analysed question, its ranked hits and candidate sentences in, a ``Verdict`` out.
+
+A question is answered only from evidence that is about what it asks. Each check below either
+narrows the sentences that may be quoted or refuses with a reason a user can read:
+
+- **words**: the question must share vocabulary with the reports, and the best passages must cover
+  enough of its weighted terms (``found_threshold``); a bare year or an injection string never is.
+- **years**: a question that names a year is answered only from sentences about that year, by their
+  paragraph's period in its report (a review paragraph speaks of the year reviewed, a plan paragraph
+  of the years planned) or by the year written in the sentence. When the best such sentence covers
+  the question much less well than a sentence about another year, the reports state the fact for
+  other years only (2014's 进出口总额 does not answer a question about 2020's), and the answer says so.
+- **units**: a question that names its answer's unit (多少钱, 多长, 什么时候) is answered only from
+  sentences that hold an amount of money, a length or a time.
+- **places**: a place the question names (福田区, 香港), other than the reports' own region, must
+  appear in the quoted paragraph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from index.normalize import normalize
+from index.store import StoredIndex
+from qa.analyse import Query
+from qa.fuse import Hit
+from qa.quote import Sentence, TermWeights
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# What a sentence must hold to answer a question that names its answer's unit (see qa.analyse).
+UNITS: dict[str, re.Pattern[str]] = {
+    "money": re.compile(r"\d\s*(?:亿|万|千)?(?:美元|港元|元)"),
+    "length": re.compile(r"\d\s*(?:公里|千米|米|km)", re.IGNORECASE),
+    "time": re.compile(r"(?:19|20)\d\d年|\d{1,2}月|年底|年内|年初|上半年|下半年|今年|明年"),
+}
+# A sentence about the question's year must cover at least this share of what the best sentence
+# about any year covers; below it, the question's facts are stated for other years only.
+YEAR_COVERAGE_RATIO = 0.5
+
+
+UNIT_MISSING = {
+    "money": "报告中没有找到这项的金额。",
+    "length": "报告中没有找到这项的长度。",
+    "time": "报告中没有找到这项的时间。",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    found: bool
+    candidates: tuple[Sentence, ...]  # the sentences that may be quoted, best first
+    reason: str = ""  # why not found, in Chinese for the user; empty when found
+
+
+def _years_text(years: set[int] | list[int]) -> str:
+    return "、".join(str(y) for y in sorted(years))
+
+
+class Refusal:
+    """Checks fixed for one loaded index."""
+
+    def __init__(self, stored: StoredIndex, weights: TermWeights, threshold: float) -> None:
+        self.stored = stored
+        self.weights = weights
+        self.threshold = threshold
+        reports = stored.reports.values()
+        self.covered_years = {r.reviews for r in reports if r.reviews} | {y for r in reports for y in r.plans}
+        self.regions = {normalize(r.region) for r in reports if r.region}
+
+    def sentence_years(self, sentence: Sentence) -> set[int]:
+        """The years a sentence speaks of: its paragraph's period in its report, and years it writes."""
+        paragraph = sentence.paragraph
+        report = self.stored.reports[paragraph.doc_id]
+        reviewed = {report.reviews} if report.reviews else set()
+        years = {
+            "review": reviewed,
+            "plan": set(report.plans),
+        }.get(paragraph.period, reviewed | set(report.plans))
+        return years | {int(y) for y in _YEAR.findall(sentence.text)}
+
+    def foreign_places(self, query: Query) -> list[str]:
+        """Places the question names that are not (part of) the reports' own region."""
+        return [p for p in query.places if not any(p in region or region in p for region in self.regions)]
+
+    def coverage(self, query: Query, hits: list[Hit], depth: int = 3) -> float:
+        """Best share of the question's weighted terms found in one of the top passages."""
+        best = 0.0
+        for hit in hits[:depth]:
+            chunk = self.stored.chunks[hit.chunk]
+            best = max(best, self.weights.coverage(query, self.weights.tokens(chunk.searched)))
+        return best
+
+    def judge(self, query: Query, hits: list[Hit], candidates: list[Sentence]) -> Verdict:
+        if not hits or not candidates or self.coverage(query, hits) < self.threshold:
+            return Verdict(False, ())
+        # A question must name something the reports talk about: a bare year, 「年」 or an
+        # injection string matches nothing meaningful, whatever passage ranks first.
+        vocabulary = self.stored.bm25.vocab_dict
+        if not any(t in vocabulary and not t.isdigit() and t != "年" for t in query.tokens):
+            return Verdict(False, ())
+
+        places = self.foreign_places(query)
+        if places:
+            candidates = [
+                s
+                for s in candidates
+                if all(p in normalize(s.paragraph.text + s.paragraph.section) for p in places)
+            ]
+            if not candidates:
+                return Verdict(False, (), f"报告中没有关于{'、'.join(places)}的内容。")
+
+        if query.unit:
+            pattern = UNITS[query.unit]
+            candidates = [s for s in candidates if pattern.search(s.text)]
+            if not candidates:
+                return Verdict(False, (), UNIT_MISSING[query.unit])
+
+        if query.years:
+            # 「2015年的报告里说，去年……」: a year with 去年/今年 may name the report, not the fact.
+            wanted = set(query.years) | {y + offset for y in query.years for offset in query.relative}
+            about = [s for s in candidates if self.sentence_years(s) & wanted]
+            if not about:
+                if not wanted & self.covered_years:
+                    return Verdict(
+                        False,
+                        (),
+                        f"报告涉及的年份是{_years_text(self.covered_years)}年，没有{_years_text(wanted)}年的内容。",
+                    )
+                return Verdict(False, (), f"报告中没有找到{_years_text(wanted)}年的这项内容。")
+            # Compared without the year's own tokens, which only the sentences that write it hold.
+            content = dataclasses.replace(
+                query, tokens=tuple(t for t in query.tokens if not _YEAR.fullmatch(t))
+            )
+
+            def covers(sentence: Sentence) -> float:
+                return self.weights.coverage(content, self.weights.tokens(sentence.text))
+
+            if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):
+                return Verdict(False, (), f"报告中没有找到{_years_text(wanted)}年的这项内容。")
+            candidates = about
+        return Verdict(True, tuple(candidates))

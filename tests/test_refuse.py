@@ -1,0 +1,70 @@
+"""Refusal checks (qa.refuse) on the real reports, with the fake embedder: each rule refuses what the
+reports cannot answer and keeps what they can."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.analyse import analyse
+from qa.answer import NOT_FOUND, Answerer
+from qa.refuse import UNITS
+
+
+def test_a_year_no_report_covers_is_refused_with_the_years_that_are_covered(answerer: Answerer) -> None:
+    answer = answerer.ask("2023年罗湖新增了多少中小学学位？")
+    assert not answer.found
+    assert "2014、2015、2020、2021" in answer.reason and "2023" in answer.reason
+    assert answer.answer.startswith(NOT_FOUND)
+
+
+def test_a_fact_stated_only_for_another_year_is_refused(answerer: Answerer) -> None:
+    # 实际利用外资 is reported for 2014 only (in the 2015 report).
+    assert answerer.ask("2014年罗湖实际利用外资多少？").found
+    answer = answerer.ask("2020年罗湖实际利用外资多少？")
+    assert not answer.found and "2020" in answer.reason
+
+
+def test_the_quote_comes_from_the_year_asked_about(answerer: Answerer) -> None:
+    for year, report in ((2014, "luohu-2015"), (2020, "luohu-2021")):
+        answer = answerer.ask(f"{year}年罗湖新增了多少中小学学位？")
+        assert answer.found
+        assert answer.citations[0].doc_id == report
+
+
+def test_the_report_year_with_qunian_means_the_year_before(answerer: Answerer) -> None:
+    answer = answerer.ask("2015年的政府工作报告里说，去年罗湖新增了多少中小学学位？")
+    assert answer.found and answer.citations[0].doc_id == "luohu-2015"
+
+
+def test_another_district_is_refused_but_the_reports_own_region_is_not(answerer: Answerer) -> None:
+    answer = answerer.ask("福田区2020年新增了多少学位？")
+    assert not answer.found and "福田区" in answer.reason
+    assert answerer.ask("深圳市罗湖区2020年新增了多少学位？").found
+
+
+def test_a_place_the_quoted_paragraph_names_is_kept(answerer: Answerer) -> None:
+    answer = answerer.ask("罗湖想从香港引进哪些专业机构？")
+    assert answer.found and "香港" in answer.citations[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "reason"),
+    [("东门大厦复建要花多少钱？", "money", "金额"), ("东门大厦什么时候建成？", "time", "时间")],
+)
+def test_a_question_naming_its_unit_is_refused_without_a_sentence_in_that_unit(
+    answerer: Answerer, question: str, unit: str, reason: str
+) -> None:
+    # The reports say 东门大厦启动复建, with no amount and no date.
+    assert analyse(question).unit == unit
+    answer = answerer.ask(question)
+    assert not answer.found and reason in answer.reason
+
+
+def test_quotes_for_a_length_question_hold_a_length(answerer: Answerer) -> None:
+    answer = answerer.ask("罗湖的绿道有多长？")
+    assert answer.found and all(UNITS["length"].search(q.text) for q in answer.quotes)
+
+
+def test_money_questions_are_answered_from_amounts(answerer: Answerer) -> None:
+    answer = answerer.ask("2014年罗湖在民生上花了多少钱？")
+    assert answer.found and "亿元" in answer.quotes[0].text
