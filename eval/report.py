@@ -118,7 +118,51 @@ def type_table(run: DatasetRun, split: str) -> str:
     return "\n".join(lines)
 
 
-def charts(runs: list[DatasetRun], out: Path) -> list[Path]:
+def refusal_chart(run: DatasetRun, operating: float, path: Path) -> None:
+    """Refusal recall against wrong refusals, one line per split, the chosen threshold marked."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for split, points in run.refusal_curve.items():
+        xs = [p["false_refusal_rate"] for p in points]
+        ys = [p["refusal_recall"] for p in points]
+        line = ax.plot(xs, ys, marker="o", label=f"{split} split")[0]
+        for p in points:
+            if p["threshold"] == operating:
+                ax.scatter(
+                    [p["false_refusal_rate"]],
+                    [p["refusal_recall"]],
+                    s=160,
+                    facecolors="none",
+                    edgecolors=line.get_color(),
+                    linewidths=2,
+                )
+    ax.axvline(0.05, color="grey", linestyle=":", label="5% wrong refusals")
+    ax.set_xlabel("answerable questions wrongly refused")
+    ax.set_ylabel("unanswerable questions refused")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{run.name}: refusal threshold swept (circle = setting {operating:g})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def curve_table(run: DatasetRun) -> str:
+    splits = list(run.refusal_curve)
+    lines = [
+        "| threshold | " + " | ".join(f"{s}: refused / wrongly refused" for s in splits) + " |",
+        "|" + " --- |" * (len(splits) + 1),
+    ]
+    for n, threshold in enumerate(p["threshold"] for p in run.refusal_curve[splits[0]]):
+        points = [run.refusal_curve[s][n] for s in splits]
+        cells = [f"{p['refusal_recall']:g} / {p['false_refusal_rate']:g}" for p in points]
+        lines.append(f"| {threshold:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def charts(runs: list[DatasetRun], out: Path, settings_threshold: float) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,6 +187,11 @@ def charts(runs: list[DatasetRun], out: Path) -> list[Path]:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         written.append(path)
+
+        if run.refusal_curve:
+            path = out / f"{run.name}-refusal-curve.png"
+            refusal_chart(run, settings_threshold, path)
+            written.append(path)
 
         by_type = list(run.figures[split].values())[-1]["by_type"]
         kinds = [k for k, row in by_type.items() if row["hit@1"] is not None]
@@ -186,12 +235,13 @@ def write(runs: list[DatasetRun], settings: Settings, out: Path, seconds: float)
                 "index_build_seconds": run.build_seconds,
                 "figures": run.figures,
                 "ablation": run.ablation,
+                "refusal_curve": run.refusal_curve,
             }
             for run in runs
         },
     }
     (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-    pictures = charts(runs, out)
+    pictures = charts(runs, out, settings.found_threshold)
     parts = [
         f"# Evaluation report\n\nCommit {meta['commit']}, {meta['date']}, {meta['machine']['cpu']} "
         f"({meta['machine']['cores']} cores), {seconds:.0f} s in all. Model {settings.model}, chunks "
@@ -214,6 +264,13 @@ def write(runs: list[DatasetRun], settings: Settings, out: Path, seconds: float)
             n = run.ablation[ablation_split]["full pipeline"]["questions"]
             heading = f"### Ablation ({ablation_split} split, {n} questions)"
             parts.append(f"{heading}\n\n{ablation_table(run, ablation_split)}\n")
+    for run in runs:
+        if run.refusal_curve:
+            parts.append(
+                f"## Refusal curve ({run.name})\n\nThe refusal threshold (`found_threshold`, now "
+                f"{settings.found_threshold:g}) swept with every other setting fixed; the year, place "
+                f"and unit checks stay on.\n\n{curve_table(run)}\n"
+            )
     parts.append(f"## This project: citations and refusals\n\n{project_table(runs)}\n")
     parts.extend(f"![{p.stem}]({p.name})\n" for p in pictures)
     report = out / "report.md"

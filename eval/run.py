@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 CACHE = PROJECT_ROOT / "eval" / ".cache"
 TOP_K = 10
 ABLATION_SAMPLE = 600
+# Refusal thresholds swept for the curve in the report (the setting is found_threshold).
+CURVE_THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 QUICK_CMRC_PARAGRAPHS = 60
 
 
@@ -46,6 +48,7 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "without year steering": {"year_boost": 1.0},
     "rank fusion (RRF) instead of score fusion": {"fusion": "rrf"},
     "without refusal threshold": {"found_threshold": 0.0},
+    "without year/place/unit checks": {"evidence_checks": False},
 }
 
 
@@ -59,6 +62,8 @@ class DatasetRun:
     chunks: int
     figures: dict[str, dict[str, dict]] = field(default_factory=dict)  # split → system → figures
     ablation: dict[str, dict[str, dict]] = field(default_factory=dict)  # split → variant → figures
+    # split → one point per refusal threshold: {"threshold", "refusal_recall", "false_refusal_rate"}
+    refusal_curve: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def resolve_question(item: EvalItem) -> str:
@@ -109,6 +114,8 @@ def run_dataset(name: str, items: list[EvalItem], settings: Settings, ablation: 
         log.info("%s: ablation of %d components on %d questions done", name, len(ABLATIONS), len(sample))
     gold = [gold_paragraphs(item, stored) for item in items]
     run = DatasetRun(name, items, predictions, gold, stored.manifest.build_seconds, len(stored.chunks))
+    if ablation and any(not item.answerable for item in items):
+        run.refusal_curve = refusal_curve(items, questions, vectors, settings, answerer)
     splits = sorted({item.split for item in items})
     for split in [*splits, "all"] if len(splits) > 1 else splits:
         chosen = [i for i, item in enumerate(items) if split in ("all", item.split)]
@@ -122,6 +129,39 @@ def run_dataset(name: str, items: list[EvalItem], settings: Settings, ablation: 
                 for label, runs in variants.items()
             }
     return run
+
+
+def refusal_curve(
+    items: list[EvalItem], questions: list[str], vectors, settings: Settings, answerer: Answerer
+) -> dict[str, list[dict]]:
+    """Refusal recall and wrong refusals per split at each threshold of ``CURVE_THRESHOLDS``."""
+    found: dict[float, list[bool]] = {}
+    for threshold in CURVE_THRESHOLDS:
+        variant = Project(
+            Answerer(
+                settings.replace(found_threshold=threshold),
+                stored=answerer.stored,
+                embedder=answerer.embedder,
+            )
+        )
+        found[threshold] = [
+            variant.predict(q, v, TOP_K).found for q, v in zip(questions, vectors, strict=True)
+        ]
+    curve: dict[str, list[dict]] = {}
+    for split in sorted({item.split for item in items}):
+        chosen = [i for i, item in enumerate(items) if item.split == split]
+        curve[split] = [
+            {"threshold": threshold}
+            | {
+                k: round(v, 4)
+                for k, v in refusal_scores(
+                    [items[i].answerable for i in chosen], [found[threshold][i] for i in chosen]
+                ).items()
+                if k in ("refusal_recall", "false_refusal_rate")
+            }
+            for threshold in CURVE_THRESHOLDS
+        ]
+    return curve
 
 
 def score(items: list[EvalItem], predictions: list[Prediction], gold: list[set], chosen: list[int]) -> dict:

@@ -77,11 +77,14 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
     chunks = chunk_paragraphs(paragraphs, settings.chunk_size, settings.chunk_overlap)
     texts = [normalize(c.searched) for c in chunks]  # what BM25 and the embedder see
 
-    embedder = embedder or load_embedder(settings.model, settings.query_prefix, settings.batch_size)
+    embedder = embedder or load_embedder(
+        settings.model, settings.query_prefix, settings.batch_size, settings.quantize
+    )
     log.info("embedding %d chunks from %d reports with %s", len(chunks), len(reports), embedder.name)
     vectors = embedder.embed_passages(texts)
     manifest_fields = dict(
         model=embedder.name,
+        quantized=bool(getattr(embedder, "quantize", False)),
         dimension=embedder.dimension,
         corpus_dir=str(settings.corpus_dir.resolve()),
         corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
@@ -108,6 +111,8 @@ def differences(manifest: Manifest, settings: Settings) -> list[str]:
     found = []
     if manifest.model != settings.model:
         found.append(f"model: index built with {manifest.model}, settings ask for {settings.model}")
+    if manifest.quantized != settings.quantize:
+        found.append(f"quantize: index built with {manifest.quantized}, settings ask for {settings.quantize}")
     for name in ("chunk_size", "chunk_overlap"):
         if getattr(manifest, name) != getattr(settings, name):
             found.append(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +37,7 @@ QUERY_INSTRUCTIONS = {
 class Embedder(Protocol):
     name: str
     dimension: int
+    quantize: bool
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
 
@@ -87,6 +89,7 @@ class SentenceTransformerEmbedder:
     name: str
     query_prefix: str
     batch_size: int = 32
+    quantize: bool = False
 
     def __post_init__(self) -> None:
         target, local = resolve_model(self.name)
@@ -123,6 +126,26 @@ class SentenceTransformerEmbedder:
             or self._model.get_sentence_embedding_dimension
         )
         self.dimension = int(dimension())
+        if self.quantize:
+            self._quantize()
+
+    def _quantize(self) -> None:
+        """int8 weights for every linear layer, activations quantised on the fly (CPU only).
+
+        torch marks this API deprecated in favour of torchao, which is not installed here; the
+        torch version is pinned (constraints.txt), and without the API the model stays float32.
+        """
+        import torch
+
+        try:
+            from torch.ao.quantization import quantize_dynamic
+        except ImportError:
+            log.warning("this torch has no dynamic quantisation; %s runs in float32", self.name)
+            self.quantize = False
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(self._model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(
@@ -141,5 +164,7 @@ class SentenceTransformerEmbedder:
         return self._encode([self.query_prefix + text for text in texts])
 
 
-def load_embedder(model: str, query_prefix: str | None = None, batch_size: int = 32) -> Embedder:
-    return SentenceTransformerEmbedder(model, query_instruction(model, query_prefix), batch_size)
+def load_embedder(
+    model: str, query_prefix: str | None = None, batch_size: int = 32, quantize: bool = False
+) -> Embedder:
+    return SentenceTransformerEmbedder(model, query_instruction(model, query_prefix), batch_size, quantize)

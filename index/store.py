@@ -45,7 +45,7 @@ from index.structure import Paragraph
 
 # Bump when the stored tables change shape, or when cleaning, structure, chunking or embedding code
 # changes what they hold: a default index of another version is rebuilt, a named one refused.
-# 2: reports carry their region.
+# 2: reports carry their region; the manifest records quantisation.
 FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 DATA_FILES = ("reports.jsonl", "paragraphs.jsonl", "chunks.jsonl", "dense.faiss")
@@ -57,6 +57,7 @@ REBUILD_HINT = "run: python -m index build"
 class Manifest:
     format_version: int
     model: str
+    quantized: bool  # the model's linear layers ran in int8 (Settings.quantize)
     dimension: int
     corpus_dir: str
     corpus_fingerprint: str

@@ -124,7 +124,10 @@ class Answerer:
         self.settings = settings
         self.stored = stored or open_index(settings, rebuild=rebuild, embedder=embedder)
         self.embedder = embedder or load_embedder(
-            self.stored.manifest.model, settings.query_prefix, settings.batch_size
+            self.stored.manifest.model,
+            settings.query_prefix,
+            settings.batch_size,
+            self.stored.manifest.quantized,
         )
         if self.embedder.dimension != self.stored.dense.d:
             raise IndexMismatchError(
@@ -133,7 +136,7 @@ class Answerer:
                 "run: python -m index build"
             )
         self.weights = TermWeights(self.stored)
-        self.refusal = Refusal(self.stored, self.weights, settings.found_threshold)
+        self.refusal = Refusal(self.stored, self.weights, settings.found_threshold, settings.evidence_checks)
 
     def search(self, query: Query, doc_ids: frozenset[str] | None = None) -> list[Hit]:
         """Fused hits, best first; only from the reports in ``doc_ids`` when given."""
