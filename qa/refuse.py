@@ -28,7 +28,9 @@ from qa.analyse import Query
 from qa.fuse import Hit
 from qa.quote import Sentence, TermWeights
 
-_DIRECTIONS = re.compile(r"[东南西北中内外上下前后左右]+")
+_PLACE = re.compile(
+    r"(?:省|市|区|县|镇|乡|村|州|岛|港|湾|口岸|街道)$|^(?:北京|上海|天津|重庆|香港|澳门|台湾|广州)"
+)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # What a sentence must hold to answer a question that names its answer's unit (see qa.analyse).
 UNITS: dict[str, re.Pattern[str]] = {
@@ -96,8 +98,9 @@ class Refusal:
         return [
             p
             for p in query.places
-            # jieba tags direction words (东西 "thing", 中外, 南北) as places too.
-            if not _DIRECTIONS.fullmatch(p) and not any(p in region or region in p for region in self.regions)
+            # jieba also tags common words as places (新建 is a county, 东西 "thing"): only names that
+            # read as administrative places count.
+            if _PLACE.search(p) and not any(p in region or region in p for region in self.regions)
         ]
 
     def coverage(self, query: Query, hits: list[Hit], depth: int = 3) -> float:

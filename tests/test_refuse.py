@@ -68,3 +68,9 @@ def test_quotes_for_a_length_question_hold_a_length(answerer: Answerer) -> None:
 def test_money_questions_are_answered_from_amounts(answerer: Answerer) -> None:
     answer = answerer.ask("2014年罗湖在民生上花了多少钱？")
     assert answer.found and "亿元" in answer.quotes[0].text
+
+
+def test_common_words_jieba_tags_as_places_are_not_places(answerer: Answerer) -> None:
+    # jieba tags 新建 (a county in Jiangxi) and 东西 as place names; neither may filter the evidence.
+    assert answerer.refusal.foreign_places(analyse("2021年罗湖要新建多少东西")) == []
+    assert answerer.refusal.foreign_places(analyse("福田区和香港的学位")) == ["福田区", "香港"]
