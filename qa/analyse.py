@@ -25,7 +25,7 @@ from index.tokens import place_names, tokenize
 AnswerKind = Literal["figure", "list", "reason", "other"]
 GLOSSARY = Path(__file__).resolve().parent / "glossary.toml"
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")  # a year written in digits
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
 RELATIVE_YEARS: dict[str, tuple[int, Period]] = {
@@ -105,7 +105,7 @@ def answer_kind(normalized: str) -> AnswerKind:
 
 def analyse(question: str, use_glossary: bool = True) -> Query:
     normalized = normalize(question)
-    years = [int(y) for y in _YEAR.findall(normalized)]
+    years = [int(y) for y in YEAR.findall(normalized)]
     years += [int(y.translate(_CN_DIGITS)) for y in _CN_YEAR.findall(normalized)]
     relative = [offset for word, (offset, _) in RELATIVE_YEARS.items() if word in normalized]
     periods = {period for word, (_, period) in RELATIVE_YEARS.items() if word in normalized}

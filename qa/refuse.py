@@ -24,14 +24,13 @@ from dataclasses import dataclass
 
 from index.normalize import normalize
 from index.store import StoredIndex
-from qa.analyse import Query
+from qa.analyse import YEAR, Query
 from qa.fuse import Hit
 from qa.quote import Sentence, TermWeights
 
 _PLACE = re.compile(
     r"(?:省|市|区|县|镇|乡|村|州|岛|港|湾|口岸|街道)$|^(?:北京|上海|天津|重庆|香港|澳门|台湾|广州)"
 )
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # What a sentence must hold to answer a question that names its answer's unit (see qa.analyse).
 UNITS: dict[str, re.Pattern[str]] = {
     "money": re.compile(r"\d\s*(?:亿|万|千)?(?:美元|港元|元)"),
@@ -87,10 +86,10 @@ class Refusal:
             "review": reviewed,
             "plan": set(report.plans),
         }.get(paragraph.period, reviewed | set(report.plans))
-        written = {int(y) for y in _YEAR.findall(sentence.text)}
+        written = {int(y) for y in YEAR.findall(sentence.text)}
         # A year no report reviews or plans (1997, 2016) is spoken of only where it is written; the
         # paragraph around the sentence is context enough (an encyclopaedia entry names its year once).
-        elsewhere = {int(y) for y in _YEAR.findall(paragraph.text)} - self.covered_years
+        elsewhere = {int(y) for y in YEAR.findall(paragraph.text)} - self.covered_years
         return years | written | elsewhere
 
     def foreign_places(self, query: Query) -> list[str]:
@@ -142,6 +141,7 @@ class Refusal:
             # 「2015年的报告里说，去年……」: a year with 去年/今年 may name the report, not the fact.
             wanted = set(query.years) | {y + offset for y in query.years for offset in query.relative}
             about = [s for s in candidates if self.sentence_years(s) & wanted]
+            other_years = f"报告中没有找到{_years_text(wanted)}年的这项内容。"
             if not about:
                 if not wanted & self.covered_years:
                     return Verdict(
@@ -149,16 +149,16 @@ class Refusal:
                         (),
                         f"报告涉及的年份是{_years_text(self.covered_years)}年，没有{_years_text(wanted)}年的内容。",
                     )
-                return Verdict(False, (), f"报告中没有找到{_years_text(wanted)}年的这项内容。")
+                return Verdict(False, (), other_years)
             # Compared without the year's own tokens, which only the sentences that write it hold.
             content = dataclasses.replace(
-                query, tokens=tuple(t for t in query.tokens if not _YEAR.fullmatch(t))
+                query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t))
             )
 
             def covers(sentence: Sentence) -> float:
                 return self.weights.coverage(content, self.weights.tokens(sentence.text))
 
             if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):
-                return Verdict(False, (), f"报告中没有找到{_years_text(wanted)}年的这项内容。")
+                return Verdict(False, (), other_years)
             candidates = about
         return Verdict(True, tuple(candidates))
