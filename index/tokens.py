@@ -52,6 +52,47 @@ def _tagger() -> jieba.posseg.POSTokenizer:
     return jieba.posseg.POSTokenizer(_jieba())
 
 
+# The most common Chinese surnames (over 85% of the population) and compound ones: jieba tags
+# common words as persons too (智慧, 惠民, 荣获 are nr), so a two- or three-character nr word counts
+# as a name only when it starts with a surname.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+    "戴莫孔向汤赖欧乔"
+)
+COMPOUND_SURNAMES = ("欧阳", "诸葛", "上官", "司马", "东方", "慕容", "令狐", "皇甫", "尉迟", "公孙", "司徒")
+_PERSON_TAGS = ("nr", "nrfg", "nrt")  # person, well-known person, transliterated name
+
+
+def person_names(normalized_text: str) -> list[str]:
+    """Personal names jieba finds: 刘智勇, 孙喜琢, 诸葛亮, 迈克尔·乔丹 (each part), 习近平.
+
+    A word tagged as a person counts when it starts with a surname, is a foreign name (a part of a
+    name written with ·, or tagged as transliterated), or is a given name right after a surname (刘 +
+    智勇). jieba's ``nrt`` tag also falls on a few abbreviations (四纵, 二中); only those of three or more
+    characters count, as foreign names are.
+    """
+    names = []
+    pairs = list(_tagger().cut(normalized_text))
+    for i, pair in enumerate(pairs):
+        word, flag = pair.word, pair.flag
+        if flag not in _PERSON_TAGS or len(word) < 2:
+            continue
+        previous = pairs[i - 1].word if i else ""
+        following = pairs[i + 1].word if i + 1 < len(pairs) else ""
+        if (
+            (len(word) <= 3 and word[0] in SURNAMES)
+            or word.startswith(COMPOUND_SURNAMES)
+            or flag == "nrfg"
+            or (flag == "nrt" and len(word) >= 3)
+            or "·" in (previous, following)
+        ):
+            names.append(word)
+        elif len(word) <= 2 and previous in SURNAMES:
+            names.append(previous + word)
+    return names
+
+
 def place_names(normalized_text: str) -> list[str]:
     """Words of at least two characters that jieba tags as place names (ns): 福田区, 香港, 莲塘."""
     return [pair.word for pair in _tagger().cut(normalized_text) if pair.flag == "ns" and len(pair.word) > 1]

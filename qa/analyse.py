@@ -3,8 +3,8 @@
 In: the user's question (any string).
 Out: its normalised copy and BM25 tokens (made exactly as for the indexed text), the report terms
 its everyday words stand for (from ``glossary.toml``: 财政收入 → 一般公共预算收入), the years it
-names (2014, 二〇二〇年), the places it names (福田区), the unit its answer
-must be in (多少钱 → money), relative years (去年/今年/明年) and the
+names (2014, 二〇二〇年), the places it names (福田区), the kind of answer it
+names (多少钱 → money, 是谁 → person), relative years (去年/今年/明年) and the
 period they imply (review of a past year vs plan for the coming one), and the kind of answer it
 wants (a figure, a list, a reason), which later stages use to choose among sentences.
 """
@@ -42,11 +42,15 @@ FIGURE_CUES = re.compile(
 )
 LIST_CUES = re.compile(r"哪些|哪几|有什么|有啥|都有|包括|几方面|几个方面|列举")
 REASON_CUES = re.compile(r"为什么|为何|原因|怎么|怎样|如何|措施|办法|举措|做法|靠什么")
-# Questions that name the unit of their answer: an amount of money, a length, a time.
+# Questions that name the kind of their answer: a price per unit, an amount of money, a length, a
+# time, a person. The first that matches wins, so a price (多少钱一平) is not taken for a sum.
 UNIT_CUES: dict[str, re.Pattern[str]] = {
-    "money": re.compile(r"多少钱|花了?多少|要花|多少(?:亿|万|千)?元|多少资金|多少经费|均价|单价"),
+    # 每平方公里 is a density (地均GDP), not a price.
+    "price": re.compile(r"均价|单价|每平米|每平方米|每平(?!方)|一平(?!方公里)|每亩|多少钱一"),
+    "money": re.compile(r"多少钱|花了?多少|要花|多少(?:亿|万|千)?元|多少资金|多少经费"),
     "length": re.compile(r"多长|多远|多宽|几公里|多少公里|多少米"),
     "time": re.compile(r"什么时候|何时|哪一?年[建开完通启投]|几月|多久"),
+    "person": re.compile(r"是谁|谁是|哪一?位|何人|谁(?:担任|负责|主持|领导)"),
 }
 
 
@@ -63,7 +67,8 @@ class Query:
     # question token → tokens that also count as covering it (from the same glossary entry)
     alternatives: tuple[tuple[str, frozenset[str]], ...] = ()
     places: tuple[str, ...] = ()  # place names it mentions (罗湖, 福田区, 香港)
-    unit: str = ""  # the unit its answer must be in: "money", "length", "time", or "" if it names none
+    # what its answer must be: "price", "money", "length", "time", "person", or "" if it does not say
+    unit: str = ""
 
 
 @functools.cache

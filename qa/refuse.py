@@ -10,8 +10,10 @@ narrows the sentences that may be quoted or refuses with a reason a user can rea
   of the years planned) or by the year written in the sentence. When the best such sentence covers
   the question much less well than a sentence about another year, the reports state the fact for
   other years only (2014's 进出口总额 does not answer a question about 2020's), and the answer says so.
-- **units**: a question that names its answer's unit (多少钱, 多长, 什么时候) is answered only from
-  sentences that hold an amount of money, a length or a time.
+- **units**: a question that names its answer's unit (多少钱, 多长, 什么时候, 每平米多少钱, 是谁) is
+  answered only from sentences that hold an amount of money, a length, a time, a price per unit, or a
+  person's name other than those the question itself names (黄贝中学的校长是谁 is not answered by a
+  sentence naming 黄贝中学).
 - **places**: a place the question names (福田区, 香港), other than the reports' own region, must
   appear in the quoted paragraph.
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 from index.normalize import normalize
 from index.store import StoredIndex
+from index.tokens import person_names
 from qa.analyse import YEAR, Query
 from qa.fuse import Hit
 from qa.quote import Sentence, TermWeights
@@ -33,6 +36,8 @@ _PLACE = re.compile(
 )
 # What a sentence must hold to answer a question that names its answer's unit (see qa.analyse).
 UNITS: dict[str, re.Pattern[str]] = {
+    # 3.5万元/平方米, 每平方米2万元, 每人每月500元
+    "price": re.compile(r"\d\s*(?:亿|万|千)?元\s*(?:/|每)|每[\u4e00-\u9fff]{1,4}\d[\d.]*\s*(?:万|千)?元"),
     "money": re.compile(r"\d\s*(?:亿|万|千)?(?:美元|港元|元)"),
     "length": re.compile(r"\d\s*(?:公里|千米|米|km)", re.IGNORECASE),
     "time": re.compile(
@@ -43,12 +48,18 @@ UNITS: dict[str, re.Pattern[str]] = {
 # A sentence about the question's year must cover at least this share of what the best sentence
 # about any year covers; below it, the question's facts are stated for other years only.
 YEAR_COVERAGE_RATIO = 0.5
+# A sentence holding the unit a question asks for (an amount, a date, a name) must cover the
+# question nearly as well as the best sentence: it must be about the same thing. On the tune split,
+# answerable questions scored 1.0 here and unanswerable ones 0.0 and 0.5.
+UNIT_COVERAGE_RATIO = 0.75
 
 
 UNIT_MISSING = {
     "money": "报告中没有找到这项的金额。",
     "length": "报告中没有找到这项的长度。",
     "time": "报告中没有找到这项的时间。",
+    "price": "报告中没有找到这项的单价。",
+    "person": "报告中没有提到这个人的姓名。",
 }
 
 
@@ -57,6 +68,13 @@ class Verdict:
     found: bool
     candidates: tuple[Sentence, ...]  # the sentences that may be quoted, best first
     reason: str = ""  # why not found, in Chinese for the user; empty when found
+
+
+def holds_unit(query: Query, text: str) -> bool:
+    """Whether ``text`` holds what the question's unit asks for (see ``UNITS``)."""
+    if query.unit == "person":
+        return any(name not in query.normalized for name in person_names(normalize(text)))
+    return bool(UNITS[query.unit].search(text))
 
 
 def _years_text(years: set[int] | list[int]) -> str:
@@ -131,11 +149,19 @@ class Refusal:
             if not candidates:
                 return Verdict(False, (), f"报告中没有关于{'、'.join(places)}的内容。")
 
+        # Sentences are compared without the question's years, which only sentences writing them hold.
+        content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
+
+        def covers(sentence: Sentence) -> float:
+            return self.weights.coverage(content, self.weights.tokens(sentence.text))
+
         if query.unit:
-            pattern = UNITS[query.unit]
-            candidates = [s for s in candidates if pattern.search(s.text)]
-            if not candidates:
+            in_unit = [s for s in candidates if holds_unit(query, s.text)]
+            # The amount, date or name must be stated of the thing asked about: 碧道16.4公里 does not
+            # give the length of 排洪河碧道, nor another school's 校长 the name of this one's.
+            if not in_unit or max(map(covers, in_unit)) < UNIT_COVERAGE_RATIO * max(map(covers, candidates)):
                 return Verdict(False, (), UNIT_MISSING[query.unit])
+            candidates = in_unit
 
         if query.years:
             # 「2015年的报告里说，去年……」: a year with 去年/今年 may name the report, not the fact.
@@ -150,14 +176,6 @@ class Refusal:
                         f"报告涉及的年份是{_years_text(self.covered_years)}年，没有{_years_text(wanted)}年的内容。",
                     )
                 return Verdict(False, (), other_years)
-            # Compared without the year's own tokens, which only the sentences that write it hold.
-            content = dataclasses.replace(
-                query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t))
-            )
-
-            def covers(sentence: Sentence) -> float:
-                return self.weights.coverage(content, self.weights.tokens(sentence.text))
-
             if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):
                 return Verdict(False, (), other_years)
             candidates = about

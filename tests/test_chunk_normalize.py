@@ -5,7 +5,7 @@ from __future__ import annotations
 from index.chunk import chunk_paragraphs
 from index.normalize import normalize
 from index.structure import Paragraph
-from index.tokens import tokenize
+from index.tokens import person_names, tokenize
 
 
 def _paragraph(text: str, kind: str = "body") -> Paragraph:
@@ -72,3 +72,10 @@ def test_tokenize_drops_punctuation_and_question_words() -> None:
     assert "多少" not in tokens and "？" not in tokens and "是" not in tokens
     assert {"罗湖", "罗湖区", "预算", "收入", "2020"} <= set(tokens)
     assert tokenize("") == [] and tokenize("？！。,,") == []
+
+
+def test_person_names_are_names_not_words_jieba_tags_as_persons() -> None:
+    assert person_names("罗湖区区长刘智勇向大会作报告") == ["刘智勇"]
+    assert person_names("专家孙喜琢、诸葛亮和迈克尔·乔丹") == ["孙喜琢", "诸葛亮", "迈克尔", "乔丹"]
+    # jieba tags these report words as persons (nr / nrt); none is a name.
+    assert person_names("智慧城区建设，惠民工程荣获表彰，四纵四横，二中") == []

@@ -74,3 +74,38 @@ def test_common_words_jieba_tags_as_places_are_not_places(answerer: Answerer) ->
     # jieba tags 新建 (a county in Jiangxi) and 东西 as place names; neither may filter the evidence.
     assert answerer.refusal.foreign_places(analyse("2021年罗湖要新建多少东西")) == []
     assert answerer.refusal.foreign_places(analyse("福田区和香港的学位")) == ["福田区", "香港"]
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("罗湖二手房均价多少钱一平？", "price"),
+        ("拆迁补偿每平米给多少钱？", "price"),
+        ("罗湖每平方公里产出多少GDP？", ""),  # a density, not a price
+        ("罗湖区委书记是谁？", "person"),
+        ("罗湖引进了哪位专家？", "person"),
+        ("罗湖的基层治理模式叫什么名字？", ""),
+    ],
+)
+def test_the_answer_kind_a_question_names(question: str, unit: str) -> None:
+    assert analyse(question).unit == unit
+
+
+def test_a_price_question_needs_a_price_not_a_sum(answerer: Answerer) -> None:
+    # The reports give sums for 棚改 (亿元) but never a price per square metre.
+    answer = answerer.ask("罗湖棚改拆迁补偿每平方米多少钱？")
+    assert not answer.found and "单价" in answer.reason
+
+
+def test_a_who_question_needs_a_name_stated_of_what_it_asks_about(answerer: Answerer) -> None:
+    # 黄贝中学 is named, its head is not; another school's head (杜小宜) does not answer.
+    answer = answerer.ask("黄贝中学的校长是谁？")
+    assert not answer.found and "姓名" in answer.reason
+    answer = answerer.ask("罗湖引进的国务院特殊津贴专家是哪位？")
+    assert answer.found and "孙喜琢" in answer.quotes[0].text
+
+
+def test_a_unit_sentence_about_something_else_does_not_answer(answerer: Answerer) -> None:
+    # The reports give the length of 碧道 built in 2020, not of the 布吉河 one.
+    assert analyse("布吉河碧道有多长？").unit == "length"
+    assert not answerer.ask("布吉河碧道有多长？").found
