@@ -49,6 +49,7 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "rank fusion (RRF) instead of score fusion": {"fusion": "rrf"},
     "without refusal threshold": {"found_threshold": 0.0},
     "without year/place/unit checks": {"evidence_checks": False},
+    "chunks as passages instead of paragraph windows": {"passage_chars": 0},
 }
 
 

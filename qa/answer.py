@@ -22,6 +22,7 @@ from index.settings import Settings
 from index.store import StoredIndex
 from qa.analyse import Query, analyse
 from qa.fuse import Hit, fuse
+from qa.passage import windows
 from qa.quote import TermWeights, candidate_sentences, choose_quotes
 from qa.refuse import Refusal
 from qa.retrieve import retrieve
@@ -53,8 +54,10 @@ class Passage:
     rank: int
     doc_id: str
     paragraph: int
-    text: str
+    text: str  # whole sentences of the paragraph, verbatim
     score: float
+    start: int  # the paragraph's text[start:end] == text
+    end: int
 
 
 @dataclass(frozen=True)
@@ -185,12 +188,16 @@ class Answerer:
         passages = [
             Passage(
                 rank,
-                self.stored.chunks[h.chunk].doc_id,
-                self.stored.chunks[h.chunk].paragraph,
-                self.stored.chunks[h.chunk].text,
-                round(h.score, 6),
+                w.paragraph.doc_id,
+                w.paragraph.number,
+                w.text,
+                round(w.score, 6),
+                w.start,
+                w.end,
             )
-            for rank, h in enumerate(hits[:top_k], start=1)
+            for rank, w in enumerate(
+                windows(self.stored, query, hits, self.weights, self.settings.passage_chars, top_k), start=1
+            )
         ]
         markdown = to_markdown(verdict.found, quotes, citations, passages, self.stored, verdict.reason)
         elapsed = (time.perf_counter() - started) * 1000

@@ -52,7 +52,7 @@ def evil_answer(found: bool = True) -> Answer:
     citation = Citation(
         1, "evil", f"报告{EVIL}", 2021, f"一、章{EVIL} > 节<b>", 2, text, start, start + len(EVIL)
     )
-    passage = Passage(1, "evil", 2, EVIL, 0.5)
+    passage = Passage(1, "evil", 2, EVIL, 0.5, 0, len(EVIL))
     return Answer(
         EVIL,
         found,
@@ -123,7 +123,8 @@ def test_not_found_answer_says_so_and_offers_related_passages(answerer):
     stored = answerer.stored
     doc_id, number = next(iter(stored.paragraphs))
     paragraph = stored.paragraphs[(doc_id, number)]
-    answer = Answer("火星", False, "", (), (), (Passage(1, doc_id, number, paragraph.text[:10], 0.1),), 1.0)
+    passage = Passage(1, doc_id, number, paragraph.text[:10], 0.1, 0, 10)
+    answer = Answer("火星", False, "", (), (), (passage,), 1.0)
     message = format_answer(answer, stored)
     assert "报告中没有找到这个问题的答案" in message
     assert "可能相关" in message

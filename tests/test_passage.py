@@ -1,0 +1,41 @@
+"""Passages (qa.passage) on the real reports with the fake embedder: each paragraph once, as an exact
+slice of whole sentences around the sentence that answers."""
+
+from __future__ import annotations
+
+from qa.analyse import analyse
+from qa.answer import Answerer
+from qa.passage import best_window, windows
+from qa.quote import sentence_spans
+
+
+def test_passages_are_distinct_exact_slices_within_the_limit(answerer: Answerer) -> None:
+    answer = answerer.ask("罗湖2020年新增了多少中小学学位？", top_k=10)
+    keys = [(p.doc_id, p.paragraph) for p in answer.passages]
+    assert len(answer.passages) == 10 and len(set(keys)) == len(keys)
+    for p in answer.passages:
+        paragraph = answerer.stored.paragraphs[(p.doc_id, p.paragraph)]
+        assert paragraph.text[p.start : p.end] == p.text
+        spans = sentence_spans(paragraph.text)
+        assert p.start in {start for start, _ in spans} | {0}  # whole sentences, not a cut chunk
+        # Within the limit, unless one sentence alone is longer.
+        assert len(p.text) <= answerer.settings.passage_chars or (p.start, p.end) in spans
+
+
+def test_the_window_holds_the_answering_sentence_of_a_long_paragraph(answerer: Answerer) -> None:
+    # The paragraph on 复工复产 runs to several hundred characters; 7.6亿元 sits past its first chunk.
+    stored = answerer.stored
+    paragraph = next(p for p in stored.paragraphs.values() if "促进企业新增融资7.6亿元" in p.text)
+    assert len(paragraph.text) > 240
+    query = analyse("金融机构风险代偿资金池促进企业新增融资多少？")
+    start, end = best_window(paragraph, query, answerer.weights, 240)
+    assert "7.6亿元" in paragraph.text[start:end] and end - start <= 240
+
+
+def test_zero_passage_chars_shows_the_chunks(answerer: Answerer) -> None:
+    query = analyse("罗湖2020年新增了多少中小学学位？")
+    hits = answerer.search(query)
+    shown = windows(answerer.stored, query, hits, answerer.weights, 0, 5)
+    assert [(w.start, w.end) for w in shown] == [
+        (answerer.stored.chunks[h.chunk].start, answerer.stored.chunks[h.chunk].end) for h in hits[:5]
+    ]
