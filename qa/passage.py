@@ -1,16 +1,16 @@
 """Passages: ranked chunk hits in, ranked paragraph windows out.
 
 In: fused ``Hit`` objects (chunks, best first) and the analysed question.
-Out: ``Window`` objects, one per paragraph, best first: an exact slice ``paragraph.text[start:end]``
+Out: ``Window`` objects, best first: each an exact slice ``paragraph.text[start:end]``
 of whole sentences, at most ``max_chars`` long (a shorter paragraph is shown whole, a longer
 single sentence alone).
 
 Chunks are the unit of search: small, so BM25 and the embedding see one topic at a time. They make
 poor passages to show, though: a 160-character chunk cuts its paragraph mid-list, two overlapping
-chunks of one paragraph take two of the five places, and the sentence that answers often sits in the
-neighbouring chunk (「……风险代偿资金池」 in one, 「促进企业新增融资7.6亿元」 in the next). So each
-paragraph is ranked by its best chunk and shown as the window of sentences around the sentence that
-covers the question best.
+chunks of one paragraph repeat each other, and the sentence that answers often sits in the
+neighbouring chunk (「……风险代偿资金池」 in one, 「促进企业新增融资7.6亿元」 in the next). So a
+paragraph is shown, at the rank of its best chunk, as the window of sentences around the sentence that
+covers the question best; its later chunks add only sentences not shown yet.
 """
 
 from __future__ import annotations
@@ -36,46 +36,66 @@ class Window:
         return self.paragraph.text[self.start : self.end]
 
 
-def best_window(paragraph: Paragraph, query: Query, weights: TermWeights, max_chars: int) -> tuple[int, int]:
-    """(start, end) of the sentences around the one covering the question best, within ``max_chars``.
+def best_window(
+    paragraph: Paragraph,
+    query: Query,
+    weights: TermWeights,
+    max_chars: int,
+    shown: set[int] | None = None,
+    within: tuple[int, int] | None = None,
+) -> tuple[int, int, set[int]] | None:
+    """(start, end, sentence indices) of the sentences around the one covering the question best.
 
-    The window grows one sentence at a time towards the neighbour that covers more of the question
-    (the earlier one on a tie, which is usually the lead-in), while it still fits.
+    The window starts from the best sentence not yet ``shown`` (and overlapping ``within``, a chunk's
+    offsets, when given) and grows one unshown sentence at a time towards the neighbour that covers
+    more of the question (the earlier one on a tie, usually the lead-in), while it fits in
+    ``max_chars``. None when no sentence is left to show.
     """
     text = paragraph.text
-    spans = sentence_spans(text)
-    if len(text) <= max_chars or not spans:
-        return 0, len(text)
+    spans = sentence_spans(text) or [(0, len(text))]
+    shown = shown or set()
+    if not shown and len(text) <= max_chars:
+        return 0, len(text), set(range(len(spans)))
 
-    def score(span: tuple[int, int]) -> float:
-        sentence = text[span[0] : span[1]]
+    def score(index: int) -> float:
+        sentence = text[spans[index][0] : spans[index][1]]
         bonus = 0.15 if query.kind == "figure" and FIGURE.search(sentence) else 0.0
         return weights.coverage(query, weights.tokens(sentence)) + bonus
 
-    scores = [score(span) for span in spans]
-    low = high = max(range(len(spans)), key=scores.__getitem__)
+    seeds = [
+        i
+        for i, (start, end) in enumerate(spans)
+        if i not in shown and (within is None or (start < within[1] and end > within[0]))
+    ]
+    if not seeds:
+        return None
+    scores = {i: score(i) for i in range(len(spans)) if i not in shown}
+    low = high = max(seeds, key=scores.__getitem__)
     while True:
         options = []
-        if low > 0:
+        if low - 1 in scores:
             options.append((scores[low - 1], 1, low - 1, high))
-        if high < len(spans) - 1:
+        if high + 1 in scores:
             options.append((scores[high + 1], 0, low, high + 1))
         fitting = [o for o in options if spans[o[3]][1] - spans[o[2]][0] <= max_chars]
         if not fitting:
             break
         _, _, low, high = max(fitting)
-    return spans[low][0], spans[high][1]
+    return spans[low][0], spans[high][1], set(range(low, high + 1))
 
 
 def windows(
     stored: StoredIndex, query: Query, hits: list[Hit], weights: TermWeights, max_chars: int, limit: int
 ) -> list[Window]:
-    """Up to ``limit`` paragraphs in the order of their best chunk, each as its best window.
+    """Up to ``limit`` windows in the order of the chunks they come from.
 
-    With ``max_chars`` 0 the chunks themselves are the passages (for the ablation).
+    A paragraph's first chunk gives its best window; a later chunk of the same paragraph gives a window
+    only of sentences not shown yet (so a long paragraph whose answer lies past the first window is not
+    lost, and nothing is shown twice). With ``max_chars`` 0 the chunks themselves are the passages (for
+    the ablation).
     """
     found: list[Window] = []
-    seen: set[tuple[str, int]] = set()
+    shown: dict[tuple[str, int], set[int]] = {}
     for hit in hits:
         if len(found) == limit:
             break
@@ -85,9 +105,17 @@ def windows(
         if not max_chars:
             found.append(Window(paragraph, chunk.start, chunk.end, hit.score))
             continue
-        if key in seen:
+        window = best_window(
+            paragraph,
+            query,
+            weights,
+            max_chars,
+            shown.get(key),
+            (chunk.start, chunk.end) if key in shown else None,
+        )
+        if window is None:
             continue
-        seen.add(key)
-        start, end = best_window(paragraph, query, weights, max_chars)
+        start, end, sentences = window
+        shown.setdefault(key, set()).update(sentences)
         found.append(Window(paragraph, start, end, hit.score))
     return found
