@@ -21,7 +21,7 @@ from index.store import StoredIndex
 from index.structure import Paragraph
 from qa.analyse import Query
 from qa.fuse import Hit
-from qa.quote import FIGURE, TermWeights, sentence_spans
+from qa.quote import FIGURE, FIGURE_BONUS, TermWeights, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Window:
     paragraph: Paragraph
     start: int  # offsets into paragraph.text
     end: int
-    score: float  # the fused score of the paragraph's best chunk
+    score: float  # the fused score of the chunk it was shown for
 
     @property
     def text(self) -> str:
@@ -59,7 +59,7 @@ def best_window(
 
     def score(index: int) -> float:
         sentence = text[spans[index][0] : spans[index][1]]
-        bonus = 0.15 if query.kind == "figure" and FIGURE.search(sentence) else 0.0
+        bonus = FIGURE_BONUS if query.kind == "figure" and FIGURE.search(sentence) else 0.0
         return weights.coverage(query, weights.tokens(sentence)) + bonus
 
     seeds = [

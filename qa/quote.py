@@ -30,6 +30,7 @@ LONG_SENTENCE = 90
 # together with the sentence after it, never alone.
 SHORT_SENTENCE = 12
 FIGURE = re.compile(r"\d")
+FIGURE_BONUS = 0.15  # added to a sentence holding a figure when the question asks for one
 CANDIDATE_PASSAGES = 5
 
 
@@ -167,7 +168,7 @@ def candidate_sentences(
             with_context = weights.coverage(query, tokens | context_tokens)
             score = own + 0.3 * with_context + 0.25 / (1 + rank)
             if query.kind == "figure" and FIGURE.search(text):
-                score += 0.15
+                score += FIGURE_BONUS
             if len(text) < 6:  # a bare run-in heading is a title, not an answer
                 score -= 0.5
             scored.append(Sentence(paragraph, start, end, rank, score, own))
