@@ -41,8 +41,9 @@ class Settings:
     chunk_size: int = 160
     chunk_overlap: int = 40
     top_k: int = 5
-    # Passages shown: each paragraph once, as the sentences around its best sentence up to this many
-    # characters (a shorter paragraph whole); 0 shows the raw chunks (see qa/passage.py).
+    # Passages shown: whole sentences of a paragraph around its best sentence, up to this many
+    # characters (a shorter paragraph whole; a later chunk of it adds only unshown sentences);
+    # 0 shows the raw chunks (see qa/passage.py).
     passage_chars: int = 240
     # Fusion of BM25 and dense: "score" (scaled scores) or "rrf" (reciprocal ranks). BM25 leads,
     # dense adds paraphrase hits.

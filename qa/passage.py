@@ -21,7 +21,7 @@ from index.store import StoredIndex
 from index.structure import Paragraph
 from qa.analyse import Query
 from qa.fuse import Hit
-from qa.quote import FIGURE, FIGURE_BONUS, TermWeights, sentence_spans
+from qa.quote import TermWeights, figure_bonus, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ def best_window(
 
     def score(index: int) -> float:
         sentence = text[spans[index][0] : spans[index][1]]
-        bonus = FIGURE_BONUS if query.kind == "figure" and FIGURE.search(sentence) else 0.0
-        return weights.coverage(query, weights.tokens(sentence)) + bonus
+        return weights.coverage(query, weights.tokens(sentence)) + figure_bonus(query, sentence)
 
     seeds = [
         i

@@ -30,7 +30,6 @@ LONG_SENTENCE = 90
 # together with the sentence after it, never alone.
 SHORT_SENTENCE = 12
 FIGURE = re.compile(r"\d")
-FIGURE_BONUS = 0.15  # added to a sentence holding a figure when the question asks for one
 CANDIDATE_PASSAGES = 5
 
 
@@ -133,6 +132,11 @@ class TermWeights:
         return covered / total
 
 
+def figure_bonus(query: Query, text: str) -> float:
+    """A lift for a sentence holding a figure when the question asks for one."""
+    return 0.15 if query.kind == "figure" and FIGURE.search(text) else 0.0
+
+
 def _bigrams(text: str) -> set[str]:
     compact = re.sub(r"[\W_]+", "", normalize(text))
     return {compact[i : i + 2] for i in range(len(compact) - 1)} or {compact}
@@ -166,9 +170,7 @@ def candidate_sentences(
             tokens = weights.tokens(text)
             own = weights.coverage(query, tokens)
             with_context = weights.coverage(query, tokens | context_tokens)
-            score = own + 0.3 * with_context + 0.25 / (1 + rank)
-            if query.kind == "figure" and FIGURE.search(text):
-                score += FIGURE_BONUS
+            score = own + 0.3 * with_context + 0.25 / (1 + rank) + figure_bonus(query, text)
             if len(text) < 6:  # a bare run-in heading is a title, not an answer
                 score -= 0.5
             scored.append(Sentence(paragraph, start, end, rank, score, own))
