@@ -48,6 +48,8 @@ UNIT_CUES: dict[str, re.Pattern[str]] = {
     # 每平方公里 is a density (地均GDP), not a price.
     "price": re.compile(r"均价|单价|每平米|每平方米|每平(?!方)|一平(?!方公里)|每亩|多少钱一"),
     "money": re.compile(r"多少钱|花了?多少|要花|多少(?:亿|万|千)?元|多少资金|多少经费"),
+    # 多少亿 / 几万: an amount counted in 亿 or 万 (money is caught above when it says 元).
+    "amount": re.compile(r"(?:多少|几)(?:个)?[亿万]"),
     "length": re.compile(r"多长|多远|多宽|几公里|多少公里|多少米"),
     "time": re.compile(r"什么时候|何时|哪一?年[建开完通启投]|几月|多久"),
     "person": re.compile(r"是谁|谁是|哪一?位|何人|谁(?:担任|负责|主持|领导)"),
@@ -64,37 +66,43 @@ class Query:
     period: Period  # the period the question asks about, "unknown" if it does not say
     kind: AnswerKind
     expansions: tuple[str, ...] = ()  # tokens of the report terms the question's words stand for
-    # question token → tokens that also count as covering it (from the same glossary entry)
-    alternatives: tuple[tuple[str, frozenset[str]], ...] = ()
+    # question token → report terms (each as its tokens) that also count as covering it
+    alternatives: tuple[tuple[str, frozenset[frozenset[str]]], ...] = ()
     places: tuple[str, ...] = ()  # place names it mentions (罗湖, 福田区, 香港)
-    # what its answer must be: "price", "money", "length", "time", "person", or "" if it does not say
+    # what its answer must be: "price", "money", "amount", "length", "time", "person", or "" if it
+    # does not say
     unit: str = ""
 
 
 @functools.cache
-def glossary() -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
-    """(normalised key, its own tokens, the tokens of its report terms), longest key first."""
+def glossary() -> tuple[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...]:
+    """(normalised key, its own tokens, the tokens of each of its report terms), longest key first."""
     terms = tomllib.loads(GLOSSARY.read_text(encoding="utf-8"))["terms"]
     entries = []
     for key, expansions in terms.items():
         key_tokens = tuple(tokenize(normalize(key)))
-        expansion_tokens = tuple(dict.fromkeys(t for term in expansions for t in tokenize(normalize(term))))
-        entries.append((normalize(key), key_tokens, expansion_tokens))
+        term_tokens = tuple(tuple(tokenize(normalize(term))) for term in expansions)
+        entries.append((normalize(key), key_tokens, term_tokens))
     return tuple(sorted(entries, key=lambda entry: -len(entry[0])))
 
 
-def expand(normalized: str) -> tuple[tuple[str, ...], tuple[tuple[str, frozenset[str]], ...]]:
-    """Expansion tokens and per-token alternatives for the glossary keys found in ``normalized``."""
+def expand(normalized: str) -> tuple[tuple[str, ...], tuple[tuple[str, frozenset[frozenset[str]]], ...]]:
+    """Expansion tokens and per-token alternatives for the glossary keys found in ``normalized``.
+
+    An alternative is a whole report term (its tokens): 社零 is covered by 社会消费品零售总额, not
+    by 消费 alone, nor GDP by 地区.
+    """
     extra: dict[str, None] = {}
-    alternatives: dict[str, set[str]] = {}
+    alternatives: dict[str, set[frozenset[str]]] = {}
     remaining = normalized
-    for key, key_tokens, expansion_tokens in glossary():
+    for key, key_tokens, terms in glossary():
         if key not in remaining:
             continue
         remaining = remaining.replace(key, " ")  # a longer key claims its words first
-        extra.update(dict.fromkeys(expansion_tokens))
-        for token in key_tokens or expansion_tokens:
-            alternatives.setdefault(token, set()).update(expansion_tokens)
+        for term in terms:
+            extra.update(dict.fromkeys(term))
+        for token in key_tokens:
+            alternatives.setdefault(token, set()).update(map(frozenset, terms))
     return tuple(extra), tuple((token, frozenset(alts)) for token, alts in alternatives.items())
 
 

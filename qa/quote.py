@@ -127,7 +127,7 @@ class TermWeights:
         covered = sum(
             self.weight(t)
             for t in unique
-            if t in text_tokens or alternatives.get(t, frozenset()) & text_tokens
+            if t in text_tokens or any(term <= text_tokens for term in alternatives.get(t, ()))
         )
         return covered / total
 

@@ -39,6 +39,7 @@ UNITS: dict[str, re.Pattern[str]] = {
     # 3.5万元/平方米, 每平方米2万元, 每人每月500元
     "price": re.compile(r"\d\s*(?:亿|万|千)?元\s*(?:/|每)|每[\u4e00-\u9fff]{1,4}\d[\d.]*\s*(?:万|千)?元"),
     "money": re.compile(r"\d\s*(?:亿|万|千)?(?:美元|港元|元)"),
+    "amount": re.compile(r"\d\s*[亿万]|[一二两三四五六七八九十百千][亿万]"),
     "length": re.compile(r"\d\s*(?:公里|千米|米|km)", re.IGNORECASE),
     "time": re.compile(
         r"\d{3,4}年|[〇零一二两三四五六七八九十]{2,4}年|[\d一二三四五六七八九十正腊]{1,2}月|[初廿]\w日|年底|年内|"
@@ -56,6 +57,7 @@ UNIT_COVERAGE_RATIO = 0.75
 
 UNIT_MISSING = {
     "money": "报告中没有找到这项的金额。",
+    "amount": "报告中没有找到这项的数额。",
     "length": "报告中没有找到这项的长度。",
     "time": "报告中没有找到这项的时间。",
     "price": "报告中没有找到这项的单价。",

@@ -7,7 +7,7 @@ import pytest
 
 from qa.analyse import analyse
 from qa.answer import NOT_FOUND, Answerer
-from qa.refuse import UNITS
+from qa.refuse import UNITS, holds_unit
 
 
 def test_a_year_no_report_covers_is_refused_with_the_years_that_are_covered(answerer: Answerer) -> None:
@@ -85,6 +85,9 @@ def test_common_words_jieba_tags_as_places_are_not_places(answerer: Answerer) ->
         ("罗湖区委书记是谁？", "person"),
         ("罗湖引进了哪位专家？", "person"),
         ("罗湖的基层治理模式叫什么名字？", ""),
+        ("罗湖GDP总量有多少亿？", "amount"),
+        ("常住人口有几万？", "amount"),
+        ("民生支出花了多少亿元？", "money"),
     ],
 )
 def test_the_answer_kind_a_question_names(question: str, unit: str) -> None:
@@ -109,3 +112,11 @@ def test_a_unit_sentence_about_something_else_does_not_answer(answerer: Answerer
     # The reports give the length of 碧道 built in 2020, not of the 布吉河 one.
     assert analyse("布吉河碧道有多长？").unit == "length"
     assert not answerer.ask("布吉河碧道有多长？").found
+
+
+def test_an_amount_question_is_answered_from_a_figure_in_that_magnitude(answerer: Answerer) -> None:
+    query = analyse("2020年罗湖GDP总量有多少亿？")
+    assert not holds_unit(query, "万元GDP建设用地、水耗、电耗分别下降1.5%、10.6%和6.4%。")
+    assert holds_unit(query, "金融业增加值超850亿元,增长10%")
+    answer = answerer.ask("2020年罗湖金融业增加值有多少亿？")
+    assert answer.found and "亿" in answer.quotes[0].text
