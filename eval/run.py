@@ -46,6 +46,7 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "without dense retrieval": {"dense_weight": 0.0},
     "without glossary expansion": {"glossary": False},
     "without year steering": {"year_boost": 1.0},
+    "without off-topic demotion": {"off_topic_factor": 1.0},
     "rank fusion (RRF) instead of score fusion": {"fusion": "rrf"},
     "without refusal threshold": {"found_threshold": 0.0},
     "without year/place/unit checks": {"evidence_checks": False},

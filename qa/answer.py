@@ -145,7 +145,7 @@ class Answerer:
         """Fused hits, best first; only from the reports in ``doc_ids`` when given."""
         vector = self.embedder.embed_queries([query.normalized])[0]
         scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
-        hits = fuse(self.stored, query, scores, self.settings)
+        hits = fuse(self.stored, query, scores, self.settings, self.weights.topical(query))
         if doc_ids is None:
             return hits
         return [hit for hit in hits if self.stored.chunks[hit.chunk].doc_id in doc_ids]

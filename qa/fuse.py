@@ -6,6 +6,10 @@ weighted above dense because on these reports exact terms (figures, names, progr
 decide most questions; dense adds chunks that say the same thing in other words. A chunk that
 shares no term with the question gets nothing from BM25 rather than a rank.
 
+A chunk that holds none of the question's words but its years and the corpus's subject (罗湖区) is
+demoted (``off_topic_factor``): 「2021年罗湖将重点推进六方面工作:」 matches 「2021年罗湖的养老有什么安排」 on
+two frequent words and, being short, outscores the paragraphs about 养老.
+
 Then year steering: a question that names a year (or 去年/今年) multiplies the scores of chunks
 from the report covering that year, and a little more where the chunk's period (review/plan)
 matches too.
@@ -109,9 +113,17 @@ def fused_scores(scores: Scores, settings: Settings) -> np.ndarray:
     return fused
 
 
-def fuse(stored: StoredIndex, query: Query, scores: Scores, settings: Settings) -> list[Hit]:
+def fuse(
+    stored: StoredIndex,
+    query: Query,
+    scores: Scores,
+    settings: Settings,
+    topical: np.ndarray | None = None,
+) -> list[Hit]:
     """All chunks with a positive fused score, best first."""
     fused = fused_scores(scores, settings)
+    if topical is not None:
+        fused[~topical] *= settings.off_topic_factor
     fused *= year_multipliers(stored, query, settings.year_boost)
     order = np.argsort(-fused, kind="stable")
     return [

@@ -14,6 +14,8 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from index.normalize import normalize
 from index.store import StoredIndex
 from index.structure import Paragraph
@@ -103,6 +105,8 @@ class TermWeights:
         self._subject = {t for t in set.intersection(*titles) if not t.isdigit()} if titles else set()
 
         self._tokens: dict[str, frozenset[str]] = {}
+        self._vocabulary = stored.bm25.vocab_dict
+        self._holders = (indptr, stored.bm25.scores["indices"], total)
 
     def tokens(self, text: str) -> frozenset[str]:
         """Search tokens of an indexed text (sentence, section, chunk), memoised: the corpus is fixed,
@@ -116,6 +120,20 @@ class TermWeights:
         if token in self._subject:
             return 0.0
         return self._idf.get(token, self._unseen)
+
+    def topical(self, query: Query) -> np.ndarray | None:
+        """Which chunks hold a word of the question other than its years and the corpus's subject
+        (or a glossary term standing for one); None when the reports know no such word of it."""
+        indptr, indices, total = self._holders
+        words = [t for t in (*query.tokens, *query.expansions) if not t.isdigit() and t not in self._subject]
+        ids = [self._vocabulary[t] for t in words if t in self._vocabulary]
+        if not ids:
+            return None
+        mask = np.zeros(total, dtype=bool)
+        for token_id in ids:
+            if token_id + 1 < len(indptr):
+                mask[indices[indptr[token_id] : indptr[token_id + 1]]] = True
+        return mask
 
     def coverage(self, query: Query, text_tokens: frozenset[str] | set[str]) -> float:
         """Share of the question's IDF mass whose tokens (or their glossary terms) occur in the text."""

@@ -10,10 +10,10 @@ narrows the sentences that may be quoted or refuses with a reason a user can rea
   of the years planned) or by the year written in the sentence. When the best such sentence covers
   the question much less well than a sentence about another year, the reports state the fact for
   other years only (2014's 进出口总额 does not answer a question about 2020's), and the answer says so.
-- **units**: a question that names its answer's unit (多少钱, 多长, 什么时候, 每平米多少钱, 是谁) is
-  answered only from sentences that hold an amount of money, a length, a time, a price per unit, or a
-  person's name other than those the question itself names (黄贝中学的校长是谁 is not answered by a
-  sentence naming 黄贝中学).
+- **units**: a question that names its answer's unit (多少钱, 多少亿, 多长, 什么时候, 每平米多少钱, 是谁) is
+  answered only from sentences that hold an amount of money, a figure in 亿/万, a length, a time, a price
+  per unit, or a person's name other than those the question itself names (黄贝中学的校长是谁 is not
+  answered by a sentence naming 黄贝中学).
 - **places**: a place the question names (福田区, 香港), other than the reports' own region, must
   appear in the quoted paragraph.
 """

@@ -54,3 +54,16 @@ def test_a_later_chunk_of_a_shown_paragraph_adds_only_unshown_sentences(answerer
     assert later is not None
     assert later[1] <= start or later[0] >= end
     assert best_window(paragraph, query, answerer.weights, 240, shown | later[2], (start, end)) is None
+
+
+def test_a_passage_sharing_only_year_and_district_ranks_below_one_about_the_question(answerer) -> None:
+    # 「2021年罗湖将重点推进六方面工作:」 matches 2021 and 罗湖 only: it is not about 养老.
+    question = "2021年罗湖的养老有什么安排？"
+    query = analyse(question)
+    topical = answerer.weights.topical(query)
+    assert topical is not None and 0 < topical.sum() < len(topical)
+    first = answerer.ask(question).passages[0]
+    assert "六方面工作" not in first.text
+    plain = Answerer(answerer.settings.replace(off_topic_factor=1.0), answerer.stored, answerer.embedder)
+    assert "六方面工作" in plain.ask(question).passages[0].text
+    assert answerer.weights.topical(analyse("2021年罗湖区")) is None
