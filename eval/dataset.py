@@ -148,11 +148,17 @@ def _line_starts(stored: StoredIndex, doc_id: str) -> list[int] | None:
 
 
 def prepare_cmrc(source: Path, corpus_dir: Path, limit: int | None = None) -> list[EvalItem]:
-    """Write CMRC 2018's paragraphs (the first ``limit``) as a report folder and return their questions."""
+    """Write CMRC 2018's paragraphs (the first ``limit``) as a report folder and return their questions.
+
+    The questions of every other article (the 1st, 3rd, …) form a "tune" split that ``eval.tune --cmrc``
+    may fit settings on; the others are the held-out "test" split. All paragraphs are indexed either
+    way, so the two splits search the same corpus.
+    """
     data = json.loads(source.read_text(encoding="utf-8"))["data"][:limit]
     corpus_dir.mkdir(parents=True, exist_ok=True)
     items = []
-    for entry in data:
+    for number, entry in enumerate(data):
+        split = "tune" if number % 2 == 0 else "test"
         for paragraph in entry["paragraphs"]:
             doc_id = paragraph["id"]
             text_path = corpus_dir / f"{doc_id}.txt"
@@ -170,7 +176,7 @@ def prepare_cmrc(source: Path, corpus_dir: Path, limit: int | None = None) -> li
             gold = tuple(Gold(doc_id, n) for n in range(1, n_lines + 1))
             for qa in paragraph["qas"]:
                 spans = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
-                items.append(EvalItem(qa["id"], qa["question"], None, "cmrc", True, spans, gold, "test"))
+                items.append(EvalItem(qa["id"], qa["question"], None, "cmrc", True, spans, gold, split))
     return items
 
 

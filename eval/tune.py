@@ -1,10 +1,12 @@
 """Grid search on the TUNE split only: settings variants in, their figures out.
 
     python -m eval.tune dense_weight=0,0.1,0.2 year_boost=1.0,1.6
+    python -m eval.tune --cmrc passage_chars=240,300     # CMRC 2018 dev's tune half instead
 
-The frozen test split and CMRC are never read here, so choices made with this script cannot be
-fitted to the questions the report is judged on. The index and model are loaded once; settings
-that change the index (chunk size, model) need a rebuild and a separate run.
+The frozen test splits (ours, and the held-out half of CMRC dev) are never read here, so choices
+made with this script cannot be fitted to the questions the report is judged on. The index and
+model are loaded once; settings that change the index (chunk size, model) need a rebuild and a
+separate run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import itertools
 import sys
 
-from eval.dataset import LUOHU, gold_paragraphs, load_items
+from eval.dataset import CMRC, LUOHU, gold_paragraphs, load_items, prepare_cmrc
 from eval.metrics import hit_at_k, mean, quote_accuracy, reciprocal_rank, refusal_scores
 from eval.run import CACHE, resolve_question
 from index.build import open_index
@@ -43,14 +45,21 @@ def main(argv: list[str]) -> int:
     setup_logging(quiet=True)
     base = load_settings()
     grid = {}
-    for arg in argv:
+    cmrc = "--cmrc" in argv
+    for arg in (a for a in argv if a != "--cmrc"):
         key, _, values = arg.partition("=")
         grid[key] = [parse_setting(key, v) for v in values.split(",")]
-    settings = base.replace(index_dir=CACHE / f"{LUOHU.stem}-index")
+    if cmrc:
+        corpus = CACHE / "cmrc-corpus"
+        items = prepare_cmrc(CMRC, corpus)
+        settings = base.replace(corpus_dir=corpus, index_dir=CACHE / "cmrc-index")
+    else:
+        items = load_items(LUOHU)
+        settings = base.replace(index_dir=CACHE / f"{LUOHU.stem}-index")
+    items = [item for item in items if item.split == "tune"]
     stored = open_index(settings)
     first = Answerer(settings, stored=stored)
-    items = [item for item in load_items(LUOHU) if item.split == "tune"]
-    print(f"{len(items)} tune questions")
+    print(f"{len(items)} tune questions{' (CMRC 2018 dev)' if cmrc else ''}")
     for values in itertools.product(*grid.values()) if grid else [()]:
         variant: Settings = settings.replace(**dict(zip(grid, values, strict=True)))
         answerer = Answerer(variant, stored=stored, embedder=first.embedder)

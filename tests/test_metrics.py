@@ -66,3 +66,16 @@ def test_percentile() -> None:
     assert percentile([10, 20, 30, 40], 50) == pytest.approx(25)
     assert percentile([10, 20, 30, 40], 95) == pytest.approx(38.5)
     assert percentile([7], 95) == 7 and percentile([], 50) == 0.0
+
+
+def test_cmrc_questions_split_by_article_into_tune_and_held_out(tmp_path) -> None:
+    from eval.dataset import CMRC, prepare_cmrc
+
+    items = prepare_cmrc(CMRC, tmp_path / "corpus", limit=4)
+    by_article = {}
+    for item in items:
+        by_article.setdefault(item.gold[0].report, set()).add(item.split)
+    # Every article's questions stay together; articles alternate between the splits.
+    assert all(len(splits) == 1 for splits in by_article.values())
+    assert [next(iter(s)) for s in by_article.values()] == ["tune", "test", "tune", "test"]
+    assert len(list((tmp_path / "corpus").glob("*.txt"))) == 4  # both splits search every paragraph
