@@ -51,6 +51,7 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "without refusal threshold": {"found_threshold": 0.0},
     "without year/place/unit checks": {"evidence_checks": False},
     "chunks as passages instead of paragraph windows": {"passage_chars": 0},
+    "without paragraph continuation": {"continuation_factor": 0.0},
 }
 
 

@@ -36,6 +36,7 @@ def evaluate(answerer: Answerer, items) -> dict[str, float]:
             for i, a in answerable
         ),
         "quote@1": mean(quote_accuracy([q.text for q in a.quotes], i.answers)[0] for i, a in answerable),
+        "passage_chars": mean(len(p.text) for a in answers for p in a.passages[:5]),
     }
     figures.update(refusal_scores([i.answerable for i in items], [a.found for a in answers]))
     return {k: round(v, 3) for k, v in figures.items()}

@@ -43,8 +43,12 @@ class Settings:
     top_k: int = 5
     # Passages shown: whole sentences of a paragraph around its best sentence, up to this many
     # characters (a shorter paragraph whole; a later chunk of it adds only unshown sentences);
-    # 0 shows the raw chunks (see qa/passage.py).
-    passage_chars: int = 240
+    # 0 shows the raw chunks (see qa/passage.py). 300 keeps every passage within the mean-length
+    # budget of the evaluation.
+    passage_chars: int = 300
+    # The unshown rest of a paragraph competes as a further passage at this share of the score it
+    # was shown with (0: only its own chunks can show it).
+    continuation_factor: float = 0.7
     # Fusion of BM25 and dense: "score" (scaled scores) or "rrf" (reciprocal ranks). BM25 leads,
     # dense adds paraphrase hits.
     fusion: str = "score"

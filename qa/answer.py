@@ -196,7 +196,16 @@ class Answerer:
                 w.end,
             )
             for rank, w in enumerate(
-                windows(self.stored, query, hits, self.weights, self.settings.passage_chars, top_k), start=1
+                windows(
+                    self.stored,
+                    query,
+                    hits,
+                    self.weights,
+                    self.settings.passage_chars,
+                    top_k,
+                    self.settings.continuation_factor,
+                ),
+                start=1,
             )
         ]
         markdown = to_markdown(verdict.found, quotes, citations, passages, self.stored, verdict.reason)

@@ -10,7 +10,8 @@ poor passages to show, though: a 160-character chunk cuts its paragraph mid-list
 chunks of one paragraph repeat each other, and the sentence that answers often sits in the
 neighbouring chunk (「……风险代偿资金池」 in one, 「促进企业新增融资7.6亿元」 in the next). So a
 paragraph is shown, at the rank of its best chunk, as the window of sentences around the sentence that
-covers the question best; its later chunks add only sentences not shown yet.
+covers the question best; its later chunks add only sentences not shown yet, and its unshown rest
+competes with the remaining chunks at a share of its score (``continuation_factor``).
 """
 
 from __future__ import annotations
@@ -84,37 +85,56 @@ def best_window(
 
 
 def windows(
-    stored: StoredIndex, query: Query, hits: list[Hit], weights: TermWeights, max_chars: int, limit: int
+    stored: StoredIndex,
+    query: Query,
+    hits: list[Hit],
+    weights: TermWeights,
+    max_chars: int,
+    limit: int,
+    continuation: float = 0.0,
 ) -> list[Window]:
-    """Up to ``limit`` windows in the order of the chunks they come from.
+    """Up to ``limit`` windows, best first.
 
     A paragraph's first chunk gives its best window; a later chunk of the same paragraph gives a window
     only of sentences not shown yet (so a long paragraph whose answer lies past the first window is not
-    lost, and nothing is shown twice). With ``max_chars`` 0 the chunks themselves are the passages (for
-    the ablation).
+    lost, and nothing is shown twice). The rest of a shown paragraph also competes as a passage of its
+    own at ``continuation`` times the score it was shown with: the sentence that answers often shares
+    no word with the question (「生活习性是什么样的」 → 「栖息于……」), so no chunk of it ranks, while the
+    paragraph it belongs to far outranks every other. With ``max_chars`` 0 the chunks themselves are
+    the passages (for the ablation).
     """
     found: list[Window] = []
     shown: dict[tuple[str, int], set[int]] = {}
+    rests: list[tuple[float, tuple[str, int]]] = []  # (score, paragraph key) of shown paragraphs' rests
+
+    def show(key: tuple[str, int], score: float, within: tuple[int, int] | None) -> None:
+        paragraph = stored.paragraphs[key]
+        window = best_window(paragraph, query, weights, max_chars, shown.get(key), within)
+        if window is None:
+            return
+        start, end, sentences = window
+        shown.setdefault(key, set()).update(sentences)
+        found.append(Window(paragraph, start, end, score))
+        if continuation > 0:
+            rests.append((score * continuation, key))
+
+    def show_rests(above: float) -> None:
+        while rests and len(found) < limit:
+            best = max(rests)
+            if best[0] < above:
+                return
+            rests.remove(best)
+            show(best[1], best[0], None)
+
     for hit in hits:
-        if len(found) == limit:
+        show_rests(hit.score)
+        if len(found) >= limit:
             break
         chunk = stored.chunks[hit.chunk]
         key = (chunk.doc_id, chunk.paragraph)
-        paragraph = stored.paragraphs[key]
         if not max_chars:
-            found.append(Window(paragraph, chunk.start, chunk.end, hit.score))
+            found.append(Window(stored.paragraphs[key], chunk.start, chunk.end, hit.score))
             continue
-        window = best_window(
-            paragraph,
-            query,
-            weights,
-            max_chars,
-            shown.get(key),
-            (chunk.start, chunk.end) if key in shown else None,
-        )
-        if window is None:
-            continue
-        start, end, sentences = window
-        shown.setdefault(key, set()).update(sentences)
-        found.append(Window(paragraph, start, end, hit.score))
-    return found
+        show(key, hit.score, (chunk.start, chunk.end) if key in shown else None)
+    show_rests(0.0)
+    return found[:limit]

@@ -67,3 +67,24 @@ def test_a_passage_sharing_only_year_and_district_ranks_below_one_about_the_ques
     plain = Answerer(answerer.settings.replace(off_topic_factor=1.0), answerer.stored, answerer.embedder)
     assert "六方面工作" in plain.ask(question).passages[0].text
     assert answerer.weights.topical(analyse("2021年罗湖区")) is None
+
+
+def test_the_rest_of_a_far_better_paragraph_outranks_a_weak_one(answerer: Answerer) -> None:
+    from qa.fuse import Hit
+
+    stored = answerer.stored
+    key = next(k for k, p in stored.paragraphs.items() if "促进企业新增融资7.6亿元" in p.text)
+    first = next(i for i, c in enumerate(stored.chunks) if (c.doc_id, c.paragraph) == key)
+    other = next(i for i, c in enumerate(stored.chunks) if (c.doc_id, c.paragraph) != key)
+    query = analyse("金融机构风险代偿资金池促进企业新增融资多少？")
+
+    def shown(weak: float, continuation: float) -> list[tuple[str, int]]:
+        hits = [Hit(first, 1.0, 1.0, 0.0), Hit(other, weak, weak, 0.0)]
+        found = windows(stored, query, hits, answerer.weights, 240, 3, continuation)
+        return [(w.paragraph.doc_id, w.paragraph.number) for w in found]
+
+    other_key = (stored.chunks[other].doc_id, stored.chunks[other].paragraph)
+    # The rest competes at 0.7 of the paragraph's score: above a hit at 0.5, below one at 0.8.
+    assert shown(0.5, 0.7)[:3] == [key, key, other_key]
+    assert shown(0.8, 0.7)[:3] == [key, other_key, key]
+    assert shown(0.5, 0.0) == [key, other_key]
