@@ -28,6 +28,7 @@ from qa.refuse import Refusal
 from qa.retrieve import retrieve
 
 NOT_FOUND = "报告中没有找到这个问题的答案。"
+HITS_PER_PASSAGE = 40
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,14 @@ class Answerer:
         self.weights = TermWeights(self.stored)
         self.refusal = Refusal(self.stored, self.weights, settings.found_threshold, settings.evidence_checks)
 
-    def search(self, query: Query, doc_ids: frozenset[str] | None = None) -> list[Hit]:
-        """Fused hits, best first; only from the reports in ``doc_ids`` when given."""
+    def search(
+        self, query: Query, doc_ids: frozenset[str] | None = None, limit: int | None = None
+    ) -> list[Hit]:
+        """The best ``limit`` fused hits (all if None), best first; only from the reports in
+        ``doc_ids`` when given."""
         vector = self.embedder.embed_queries([query.normalized])[0]
         scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
-        hits = fuse(self.stored, query, scores, self.settings, self.weights.topical(query))
-        if doc_ids is None:
-            return hits
-        return [hit for hit in hits if self.stored.chunks[hit.chunk].doc_id in doc_ids]
+        return fuse(self.stored, query, scores, self.settings, self.weights.topical(query), limit, doc_ids)
 
     def ask(self, question: str, top_k: int | None = None, doc_ids: Iterable[str] | None = None) -> Answer:
         """Answer ``question`` from all reports, or only from those in ``doc_ids``."""
@@ -161,7 +162,9 @@ class Answerer:
         if allowed is not None and not allowed & set(self.stored.reports):
             raise UsageError("请至少选择一份已收录的报告再提问。")
         query = analyse(text, self.settings.glossary)
-        hits = self.search(query, allowed)
+        # Passages are cut from the best hits; a paragraph's later chunks add nothing once it is shown
+        # whole, so a few hits per passage are plenty.
+        hits = self.search(query, allowed, HITS_PER_PASSAGE * top_k)
         verdict = self.refusal.judge(query, hits, candidate_sentences(self.stored, query, hits, self.weights))
         quotes: list[Quote] = []
         citations: list[Citation] = []

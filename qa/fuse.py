@@ -119,15 +119,22 @@ def fuse(
     scores: Scores,
     settings: Settings,
     topical: np.ndarray | None = None,
+    limit: int | None = None,
+    doc_ids: frozenset[str] | None = None,
 ) -> list[Hit]:
-    """All chunks with a positive fused score, best first."""
+    """The chunks with a positive fused score (the best ``limit`` of them if given, only from the
+    reports in ``doc_ids`` if given), best first."""
     fused = fused_scores(scores, settings)
+    if doc_ids is not None:
+        fused[~np.isin(_chunk_columns(stored)[0], list(doc_ids))] = 0.0
     if topical is not None:
         fused[~topical] *= settings.off_topic_factor
     fused *= year_multipliers(stored, query, settings.year_boost)
-    order = np.argsort(-fused, kind="stable")
-    return [
-        Hit(int(i), float(fused[i]), float(scores.bm25[i]), float(scores.dense[i]))
-        for i in order
-        if fused[i] > 0
-    ]
+    candidates = np.flatnonzero(fused > 0)
+    if limit is not None and len(candidates) > limit:
+        # Dense gives nearly every chunk a positive score: making thousands of Hit objects took
+        # longer than the search itself (9 ms a question on CMRC's 3,853 chunks).
+        candidates = candidates[np.argpartition(-fused[candidates], limit - 1)[:limit]]
+    # Best first; equal scores in chunk order, as a stable sort of all chunks would give.
+    candidates = candidates[np.lexsort((candidates, -fused[candidates]))]
+    return [Hit(int(i), float(fused[i]), float(scores.bm25[i]), float(scores.dense[i])) for i in candidates]

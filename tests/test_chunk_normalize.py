@@ -75,7 +75,7 @@ def test_tokenize_drops_punctuation_and_question_words() -> None:
 
 
 def test_person_names_are_names_not_words_jieba_tags_as_persons() -> None:
-    assert person_names("罗湖区区长刘智勇向大会作报告") == ["刘智勇"]
-    assert person_names("专家孙喜琢、诸葛亮和迈克尔·乔丹") == ["孙喜琢", "诸葛亮", "迈克尔", "乔丹"]
+    assert person_names("罗湖区区长刘智勇向大会作报告") == ("刘智勇",)
+    assert person_names("专家孙喜琢、诸葛亮和迈克尔·乔丹") == ("孙喜琢", "诸葛亮", "迈克尔", "乔丹")
     # jieba tags these report words as persons (nr / nrt); none is a name.
-    assert person_names("智慧城区建设，惠民工程荣获表彰，四纵四横，二中") == []
+    assert person_names("智慧城区建设，惠民工程荣获表彰，四纵四横，二中") == ()

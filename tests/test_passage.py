@@ -88,3 +88,12 @@ def test_the_rest_of_a_far_better_paragraph_outranks_a_weak_one(answerer: Answer
     assert shown(0.5, 0.7)[:3] == [key, key, other_key]
     assert shown(0.8, 0.7)[:3] == [key, other_key, key]
     assert shown(0.5, 0.0) == [key, other_key]
+
+
+def test_a_hit_limit_keeps_the_head_of_the_full_ranking(answerer: Answerer) -> None:
+    query = analyse("罗湖2020年新增了多少中小学学位？")
+    everything = answerer.search(query)
+    assert answerer.search(query, limit=7) == everything[:7]
+    only_2015 = answerer.search(query, frozenset({"luohu-2015"}), limit=7)
+    assert len(only_2015) == 7
+    assert only_2015 == [h for h in everything if answerer.stored.chunks[h.chunk].doc_id == "luohu-2015"][:7]
