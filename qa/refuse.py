@@ -34,6 +34,11 @@ from qa.quote import Sentence, TermWeights
 _PLACE = re.compile(
     r"(?:省|市|区|县|镇|乡|村|州|岛|港|湾|口岸|街道)$|^(?:北京|上海|天津|重庆|香港|澳门|台湾|广州)"
 )
+# Common nouns with a place suffix that jieba tags as places: 「哪个城市」 names no place.
+_GENERIC_PLACES = frozenset(
+    "城市 都市 城区 市区 地区 社区 小区 景区 园区 郊区 山区 辖区 片区 全市 全区 本市 本区 该市 该区 "
+    "各区 各市 港湾 海湾 海岛 岛屿 乡村 农村 村镇 乡镇 城镇 县城 省份 州县".split()
+)
 # What a sentence must hold to answer a question that names its answer's unit (see qa.analyse).
 UNITS: dict[str, re.Pattern[str]] = {
     # 3.5万元/平方米, 每平方米2万元, 每人每月500元
@@ -119,7 +124,9 @@ class Refusal:
             for p in query.places
             # jieba also tags common words as places (新建 is a county, 东西 "thing"): only names that
             # read as administrative places count.
-            if _PLACE.search(p) and not any(p in region or region in p for region in self.regions)
+            if _PLACE.search(p)
+            and p not in _GENERIC_PLACES
+            and not any(p in region or region in p for region in self.regions)
         ]
 
     def coverage(self, query: Query, hits: list[Hit], depth: int = 3) -> float:

@@ -73,6 +73,8 @@ def test_money_questions_are_answered_from_amounts(answerer: Answerer) -> None:
 def test_common_words_jieba_tags_as_places_are_not_places(answerer: Answerer) -> None:
     # jieba tags 新建 (a county in Jiangxi) and 东西 as place names; neither may filter the evidence.
     assert answerer.refusal.foreign_places(analyse("2021年罗湖要新建多少东西")) == []
+    # 城市 and 社区 are common nouns with a place suffix, not places.
+    assert answerer.refusal.foreign_places(analyse("罗湖属于哪个城市，有多少个社区？")) == []
     assert answerer.refusal.foreign_places(analyse("福田区和香港的学位")) == ["福田区", "香港"]
 
 
