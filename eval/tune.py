@@ -63,7 +63,9 @@ def main(argv: list[str]) -> int:
     print(f"{len(items)} tune questions{' (CMRC 2018 dev)' if cmrc else ''}")
     for values in itertools.product(*grid.values()) if grid else [()]:
         variant: Settings = settings.replace(**dict(zip(grid, values, strict=True)))
-        answerer = Answerer(variant, stored=stored, embedder=first.embedder)
+        # The loaded model serves every variant, unless the variant puts another prefix on queries.
+        same_model = variant.query_prefix == settings.query_prefix
+        answerer = Answerer(variant, stored=stored, embedder=first.embedder if same_model else None)
         print(dict(zip(grid, values, strict=True)), evaluate(answerer, items), flush=True)
     return 0
 
