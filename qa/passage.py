@@ -22,7 +22,7 @@ from index.store import StoredIndex
 from index.structure import Paragraph
 from qa.analyse import Query
 from qa.fuse import Hit
-from qa.quote import TermWeights, figure_bonus, sentence_spans
+from qa.quote import TermWeights, answer_bonus, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def best_window(
 
     def score(index: int) -> float:
         sentence = text[spans[index][0] : spans[index][1]]
-        return weights.coverage(query, weights.tokens(sentence)) + figure_bonus(query, sentence)
+        return weights.coverage(query, weights.tokens(sentence)) + answer_bonus(query, sentence)
 
     seeds = [
         i

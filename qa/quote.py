@@ -3,9 +3,9 @@
 Sentences are cut at 。！？ (and at ；/; when a sentence runs long, since report sentences are
 often long lists of clauses). Each candidate sentence from the top passages is scored by how much
 of the question's weighted vocabulary it covers, plus a share of its passage's rank and a bonus
-when the question asks for a figure and the sentence holds one. The same sentence is never quoted
-twice: the 2021 report states many facts twice (a summary and the full section), so near-identical
-sentences are merged and the first (best-ranked) one is kept.
+when the question asks for a figure or a list and the sentence holds one. The same sentence is never
+quoted twice: the 2021 report states many facts twice (a summary and the full section), so
+near-identical sentences are merged and the first (best-ranked) one is kept.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ LONG_SENTENCE = 90
 # together with the sentence after it, never alone.
 SHORT_SENTENCE = 12
 FIGURE = re.compile(r"\d")
+# A list: three or more items joined by 、, clauses marked 一是/二是, or items cut by semicolons.
+ENUMERATION = re.compile(r"、[^、]*、|[一二三四五六七八九]是|[；;]")
 CANDIDATE_PASSAGES = 5
 
 
@@ -150,9 +152,14 @@ class TermWeights:
         return covered / total
 
 
-def figure_bonus(query: Query, text: str) -> float:
-    """A lift for a sentence holding a figure when the question asks for one."""
-    return 0.15 if query.kind == "figure" and FIGURE.search(text) else 0.0
+def answer_bonus(query: Query, text: str) -> float:
+    """A lift for a sentence holding the kind of answer the question asks for: a figure for 多少, a
+    list for 哪些 (chosen on the tune splits: 0.2 lifted quote@1 on ours from 0.764 to 0.809)."""
+    if query.kind == "figure" and FIGURE.search(text):
+        return 0.15
+    if query.kind == "list" and ENUMERATION.search(text):
+        return 0.2
+    return 0.0
 
 
 def _bigrams(text: str) -> set[str]:
@@ -188,7 +195,7 @@ def candidate_sentences(
             tokens = weights.tokens(text)
             own = weights.coverage(query, tokens)
             with_context = weights.coverage(query, tokens | context_tokens)
-            score = own + 0.3 * with_context + 0.25 / (1 + rank) + figure_bonus(query, text)
+            score = own + 0.3 * with_context + 0.25 / (1 + rank) + answer_bonus(query, text)
             if len(text) < 6:  # a bare run-in heading is a title, not an answer
                 score -= 0.5
             scored.append(Sentence(paragraph, start, end, rank, score, own))

@@ -1,5 +1,5 @@
-"""Passages (qa.passage) on the real reports with the fake embedder: each paragraph once, as an exact
-slice of whole sentences around the sentence that answers."""
+"""Passages (qa.passage) and the sentences quoted (qa.quote) on the real reports with the fake
+embedder: exact slices of whole sentences around the sentence that answers."""
 
 from __future__ import annotations
 
@@ -97,3 +97,15 @@ def test_a_hit_limit_keeps_the_head_of_the_full_ranking(answerer: Answerer) -> N
     only_2015 = answerer.search(query, frozenset({"luohu-2015"}), limit=7)
     assert len(only_2015) == 7
     assert only_2015 == [h for h in everything if answerer.stored.chunks[h.chunk].doc_id == "luohu-2015"][:7]
+
+
+def test_a_list_question_is_quoted_from_a_list(answerer: Answerer) -> None:
+    from qa.quote import answer_bonus
+
+    query = analyse("2021年罗湖要建哪些公园？")
+    assert query.kind == "list"
+    assert answer_bonus(query, "大力推动“一馆一中心”、粤海体育休闲公园、罗湖棚改展示中心建设") > 0
+    assert answer_bonus(query, "推动粤海体育休闲公园建设。") == 0
+    # Without the lift, a sentence naming 2021 and 文体 but no park came first.
+    assert "公园" in answerer.ask("2021年罗湖要建哪些公园？").quotes[0].text
+    assert "民生微实事" in answerer.ask("罗湖2020年有哪些民生实事？").quotes[0].text
