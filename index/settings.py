@@ -58,7 +58,7 @@ class Settings:
     # Multiplier for chunks of a report/period the question names (e.g. 2014 → the 2015 report's review).
     year_boost: float = 2.0
     # Multiplier for chunks holding none of the question's words besides its years and the corpus's
-    # subject (罗湖区): 「2021年罗湖将重点推进六方面工作:」 is no answer to 2021年罗湖经济增速目标.
+    # subject (罗湖区): 「2021年罗湖将重点推进六方面工作:」 is no answer to 2021年罗湖的养老有什么安排.
     off_topic_factor: float = 0.1
     # Expand questions with qa/glossary.toml (财政收入 → 一般公共预算收入).
     glossary: bool = True

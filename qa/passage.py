@@ -128,7 +128,7 @@ def windows(
 
     for hit in hits:
         show_rests(hit.score)
-        if len(found) >= limit:
+        if len(found) == limit:
             break
         chunk = stored.chunks[hit.chunk]
         key = (chunk.doc_id, chunk.paragraph)
@@ -137,4 +137,4 @@ def windows(
             continue
         show(key, hit.score, (chunk.start, chunk.end) if key in shown else None)
     show_rests(0.0)
-    return found[:limit]
+    return found
