@@ -14,32 +14,32 @@ from __future__ import annotations
 import itertools
 import sys
 
-from eval.dataset import CMRC, LUOHU, gold_paragraphs, load_items, prepare_cmrc
-from eval.metrics import hit_at_k, mean, quote_accuracy, reciprocal_rank, refusal_scores
-from eval.run import CACHE, resolve_question
+from eval.dataset import CMRC, LUOHU, EvalItem, gold_paragraphs, load_items, prepare_cmrc
+from eval.run import CACHE, TOP_K, resolve_question, score
+from eval.systems import Project
 from index.build import open_index
 from index.logs import setup_logging
 from index.settings import Settings, load_settings, parse_setting
 from qa.answer import Answerer
 
+# The report's own figures (eval.run.score), for the project's pipeline only.
+FIGURES = (
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "quote@1",
+    "mean_passage_chars",
+    "refusal_recall",
+    "false_refusal_rate",
+)
 
-def evaluate(answerer: Answerer, items) -> dict[str, float]:
-    answers = [answerer.ask(resolve_question(item), top_k=10) for item in items]
-    answerable = [(item, answer) for item, answer in zip(items, answers, strict=True) if item.answerable]
-    figures = {
-        "hit@1": mean(hit_at_k([p.text for p in a.passages], i.answers, 1) for i, a in answerable),
-        "hit@5": mean(hit_at_k([p.text for p in a.passages], i.answers, 5) for i, a in answerable),
-        "mrr@10": mean(
-            reciprocal_rank(
-                [{(p.doc_id, p.paragraph)} for p in a.passages], gold_paragraphs(i, answerer.stored)
-            )
-            for i, a in answerable
-        ),
-        "quote@1": mean(quote_accuracy([q.text for q in a.quotes], i.answers)[0] for i, a in answerable),
-        "passage_chars": mean(len(p.text) for a in answers for p in a.passages[:5]),
-    }
-    figures.update(refusal_scores([i.answerable for i in items], [a.found for a in answers]))
-    return {k: round(v, 3) for k, v in figures.items()}
+
+def evaluate(answerer: Answerer, items: list[EvalItem]) -> dict[str, float]:
+    system = Project(answerer)
+    predictions = [system.predict(resolve_question(item), None, TOP_K) for item in items]
+    gold = [gold_paragraphs(item, answerer.stored) for item in items]
+    figures = score(items, predictions, gold, list(range(len(items))))
+    return {name: figures[name] for name in FIGURES}
 
 
 def main(argv: list[str]) -> int:
