@@ -11,6 +11,7 @@ do. Loading failures become one ``ModelLoadError`` line that says what to instal
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import os
@@ -164,7 +165,11 @@ class SentenceTransformerEmbedder:
         return self._encode([self.query_prefix + text for text in texts])
 
 
+# One model per process and configuration: building a missing index and then answering from it
+# (the first start of the chat page) would otherwise load and quantise the model twice.
+@functools.cache
 def load_embedder(
     model: str, query_prefix: str | None = None, batch_size: int = 32, quantize: bool = False
 ) -> Embedder:
+    """The embedder for ``model``, loaded once per process for each set of arguments."""
     return SentenceTransformerEmbedder(model, query_instruction(model, query_prefix), batch_size, quantize)

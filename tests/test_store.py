@@ -122,3 +122,26 @@ def test_corpus_without_usable_reports(tmp_path: Path, fake_embedder) -> None:
     settings = Settings(corpus_dir=tmp_path, index_dir=tmp_path / "idx", model=fake_embedder.name)
     with pytest.raises(CorpusError, match="no usable report"):
         build_index(settings, fake_embedder)
+
+
+def test_first_start_loads_the_model_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, corpus_copy: Path, fake_embedder
+) -> None:
+    """No index yet: building it and answering from it share one model (it takes seconds to load)."""
+    import index.embed
+
+    loads = []
+
+    def counting(name: str, *args: object) -> object:
+        loads.append(name)
+        return fake_embedder
+
+    monkeypatch.setattr(index.embed, "SentenceTransformerEmbedder", counting)
+    index.embed.load_embedder.cache_clear()
+    try:
+        settings = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "idx", model=fake_embedder.name)
+        answerer = Answerer(settings)
+        assert answerer.ask("莲塘口岸").passages
+    finally:
+        index.embed.load_embedder.cache_clear()
+    assert loads == [fake_embedder.name]
