@@ -29,7 +29,13 @@ COLUMNS = (
     "latency_p50_ms",
     "latency_p95_ms",
 )
-PROJECT_COLUMNS = ("citation_integrity", "refusal_precision", "refusal_recall", "false_refusal_rate")
+PROJECT_COLUMNS = (
+    "citation_integrity",
+    "refusal_precision",
+    "refusal_recall",
+    "false_refusal_rate",
+    "withheld_refusal",
+)
 
 
 def git_commit() -> str:
@@ -127,6 +133,9 @@ def refusal_chart(run: DatasetRun, operating: float, path: Path) -> None:
         xs = [p["false_refusal_rate"] for p in points]
         ys = [p["refusal_recall"] for p in points]
         line = ax.plot(xs, ys, marker="o", label=f"{split} split")[0]
+        withheld = [p["withheld_refusal"] for p in points]
+        colour = line.get_color()
+        ax.plot(xs, withheld, marker=".", linestyle="--", color=colour, label=f"{split}: answer withheld")
         for p in points:
             if p["threshold"] == operating:
                 ax.scatter(
@@ -139,7 +148,7 @@ def refusal_chart(run: DatasetRun, operating: float, path: Path) -> None:
                 )
     ax.axvline(0.05, color="grey", linestyle=":", label="5% wrong refusals")
     ax.set_xlabel("answerable questions wrongly refused")
-    ax.set_ylabel("unanswerable questions refused")
+    ax.set_ylabel("unanswerable (or answer withheld) questions refused")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title(f"{run.name}: refusal threshold swept (circle = setting {operating:g})")
@@ -152,12 +161,17 @@ def refusal_chart(run: DatasetRun, operating: float, path: Path) -> None:
 def curve_table(run: DatasetRun) -> str:
     splits = list(run.refusal_curve)
     lines = [
-        "| threshold | " + " | ".join(f"{s}: refused / wrongly refused" for s in splits) + " |",
+        "| threshold | "
+        + " | ".join(f"{s}: refused / wrongly refused / answer withheld, refused" for s in splits)
+        + " |",
         "|" + " --- |" * (len(splits) + 1),
     ]
     for n, threshold in enumerate(p["threshold"] for p in run.refusal_curve[splits[0]]):
         points = [run.refusal_curve[s][n] for s in splits]
-        cells = [f"{p['refusal_recall']:g} / {p['false_refusal_rate']:g}" for p in points]
+        cells = [
+            f"{p['refusal_recall']:g} / {p['false_refusal_rate']:g} / {p['withheld_refusal']:g}"
+            for p in points
+        ]
         lines.append(f"| {threshold:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -269,9 +283,15 @@ def write(runs: list[DatasetRun], settings: Settings, out: Path, seconds: float)
             parts.append(
                 f"## Refusal curve ({run.name})\n\nThe refusal threshold (`found_threshold`, now "
                 f"{settings.found_threshold:g}) swept with every other setting fixed; the year, place "
-                f"and unit checks stay on.\n\n{curve_table(run)}\n"
+                f"and unit checks stay on. *Answer withheld, refused*: every answerable question asked again "
+                "with each paragraph holding its answer removed from the search, which makes it a near "
+                f"miss that should be refused.\n\n{curve_table(run)}\n"
             )
-    parts.append(f"## This project: citations and refusals\n\n{project_table(runs)}\n")
+    parts.append(
+        "## This project: citations and refusals\n\n`withheld_refusal`: share of answerable questions "
+        "refused when asked with every paragraph holding their answer withheld from the search (see "
+        f"`eval.systems.Withholding`).\n\n{project_table(runs)}\n"
+    )
     parts.extend(f"![{p.stem}]({p.name})\n" for p in pictures)
     report = out / "report.md"
     report.write_text("\n".join(parts), encoding="utf-8")

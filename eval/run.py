@@ -25,7 +25,16 @@ from eval.metrics import (
     reciprocal_rank,
     refusal_scores,
 )
-from eval.systems import LangChainRecipe, Prediction, Project, bm25_default_tokenizer, bm25_jieba, dense_only
+from eval.systems import (
+    LangChainRecipe,
+    Prediction,
+    Project,
+    Withholding,
+    answer_paragraphs,
+    bm25_default_tokenizer,
+    bm25_jieba,
+    dense_only,
+)
 from index.build import open_index
 from index.settings import PROJECT_ROOT, Settings
 from qa.answer import Answerer
@@ -65,7 +74,8 @@ class DatasetRun:
     chunks: int
     figures: dict[str, dict[str, dict]] = field(default_factory=dict)  # split → system → figures
     ablation: dict[str, dict[str, dict]] = field(default_factory=dict)  # split → variant → figures
-    # split → one point per refusal threshold: {"threshold", "refusal_recall", "false_refusal_rate"}
+    # split → one point per refusal threshold: {"threshold", "refusal_recall", "false_refusal_rate",
+    # "withheld_refusal"}
     refusal_curve: dict[str, list[dict]] = field(default_factory=dict)
 
 
@@ -119,12 +129,21 @@ def run_dataset(name: str, items: list[EvalItem], settings: Settings, ablation: 
     run = DatasetRun(name, items, predictions, gold, stored.manifest.build_seconds, len(stored.chunks))
     if ablation and any(not item.answerable for item in items):
         run.refusal_curve = refusal_curve(items, questions, vectors, settings, answerer)
+    began = time.perf_counter()
+    still_found = withheld_found(items, questions, settings, answerer)
+    log.info(
+        "%s: %d questions asked with their answers withheld in %.1f s",
+        name,
+        len(still_found),
+        time.perf_counter() - began,
+    )
     splits = sorted({item.split for item in items})
     for split in [*splits, "all"] if len(splits) > 1 else splits:
         chosen = [i for i, item in enumerate(items) if split in ("all", item.split)]
         run.figures[split] = {
             system: score(items, predictions[system], gold, chosen) for system in predictions
         }
+        run.figures[split][Project.name]["withheld_refusal"] = withheld_refusal(still_found, chosen)
         if ablation:
             in_sample = [i for i in chosen if i in variants["full pipeline"]]
             run.ablation[split] = {
@@ -134,22 +153,39 @@ def run_dataset(name: str, items: list[EvalItem], settings: Settings, ablation: 
     return run
 
 
+def withheld_found(
+    items: list[EvalItem], questions: list[str], settings: Settings, answerer: Answerer
+) -> dict[int, bool]:
+    """Answerable item → whether the project still claims an answer when every paragraph holding
+    the answer is withheld from the search (``eval.systems.Withholding``); it should not."""
+    withholding = Withholding(settings, stored=answerer.stored, embedder=answerer.embedder)
+    found = {}
+    for i, item in enumerate(items):
+        if item.answerable:
+            withholding.withheld = answer_paragraphs(item, answerer.stored)
+            found[i] = withholding.ask(questions[i], top_k=TOP_K).found
+    return found
+
+
+def withheld_refusal(found: dict[int, bool], chosen: list[int]) -> float:
+    """Share of the chosen answerable items refused once their answers are withheld."""
+    return round(mean(float(not found[i]) for i in chosen if i in found), 4)
+
+
 def refusal_curve(
     items: list[EvalItem], questions: list[str], vectors, settings: Settings, answerer: Answerer
 ) -> dict[str, list[dict]]:
-    """Refusal recall and wrong refusals per split at each threshold of ``CURVE_THRESHOLDS``."""
+    """Refusal recall, wrong refusals and withheld-answer refusal per split at each threshold of
+    ``CURVE_THRESHOLDS``."""
     found: dict[float, list[bool]] = {}
+    withheld: dict[float, dict[int, bool]] = {}
     for threshold in CURVE_THRESHOLDS:
-        variant = Project(
-            Answerer(
-                settings.replace(found_threshold=threshold),
-                stored=answerer.stored,
-                embedder=answerer.embedder,
-            )
-        )
+        changed = settings.replace(found_threshold=threshold)
+        variant = Project(Answerer(changed, stored=answerer.stored, embedder=answerer.embedder))
         found[threshold] = [
             variant.predict(q, v, TOP_K).found for q, v in zip(questions, vectors, strict=True)
         ]
+        withheld[threshold] = withheld_found(items, questions, changed, answerer)
     curve: dict[str, list[dict]] = {}
     for split in sorted({item.split for item in items}):
         chosen = [i for i, item in enumerate(items) if item.split == split]
@@ -162,6 +198,7 @@ def refusal_curve(
                 ).items()
                 if k in ("refusal_recall", "false_refusal_rate")
             }
+            | {"withheld_refusal": withheld_refusal(withheld[threshold], chosen)}
             for threshold in CURVE_THRESHOLDS
         ]
     return curve

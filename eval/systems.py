@@ -19,10 +19,13 @@ import faiss
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from eval.dataset import EvalItem, gold_paragraphs
 from index.normalize import normalize
 from index.store import StoredIndex
 from index.tokens import tokenize
+from qa.analyse import Query
 from qa.answer import Answerer
+from qa.fuse import Hit
 from qa.quote import sentence_spans
 
 ParagraphId = tuple[str, int]
@@ -153,3 +156,31 @@ class Project:
         return Prediction(
             passages, tuple(q.text for q in answer.quotes), answer.found, integrity, answer.elapsed_ms
         )
+
+
+def answer_paragraphs(item: EvalItem, stored: StoredIndex) -> frozenset[ParagraphId]:
+    """The item's gold paragraphs and every other paragraph holding one of its answer spans."""
+    holding = {key for key, p in stored.paragraphs.items() if any(a and a in p.text for a in item.answers)}
+    return frozenset(holding | gold_paragraphs(item, stored))
+
+
+class Withholding(Answerer):
+    """An ``Answerer`` that never retrieves the paragraphs in ``withheld``.
+
+    With every paragraph holding an answer withheld, an answerable question becomes one the search
+    space mentions but does not answer, the hardest kind to refuse; this turns each answerable
+    question into such a near miss (``eval.run.withheld_refusal``). Term weights still count the
+    withheld paragraphs, which changes them by a paragraph or two's worth.
+    """
+
+    withheld: frozenset[ParagraphId] = frozenset()
+
+    def search(
+        self, query: Query, doc_ids: frozenset[str] | None = None, limit: int | None = None
+    ) -> list[Hit]:
+        chunks = self.stored.chunks
+        # Ask for enough extra hits that dropping the withheld paragraphs' chunks still leaves ``limit``.
+        extra = sum(1 for c in chunks if (c.doc_id, c.paragraph) in self.withheld) if limit else 0
+        hits = super().search(query, doc_ids, None if limit is None else limit + extra)
+        kept = [h for h in hits if (chunks[h.chunk].doc_id, chunks[h.chunk].paragraph) not in self.withheld]
+        return kept[:limit] if limit is not None else kept

@@ -15,7 +15,7 @@ import itertools
 import sys
 
 from eval.dataset import CMRC, LUOHU, EvalItem, gold_paragraphs, load_items, prepare_cmrc
-from eval.run import CACHE, TOP_K, resolve_question, score
+from eval.run import CACHE, TOP_K, resolve_question, score, withheld_found, withheld_refusal
 from eval.systems import Project
 from index.build import open_index
 from index.logs import setup_logging
@@ -38,8 +38,11 @@ def evaluate(answerer: Answerer, items: list[EvalItem]) -> dict[str, float]:
     system = Project(answerer)
     predictions = [system.predict(resolve_question(item), None, TOP_K) for item in items]
     gold = [gold_paragraphs(item, answerer.stored) for item in items]
-    figures = score(items, predictions, gold, list(range(len(items))))
-    return {name: figures[name] for name in FIGURES}
+    chosen = list(range(len(items)))
+    figures = score(items, predictions, gold, chosen)
+    questions = [resolve_question(item) for item in items]
+    withheld = withheld_refusal(withheld_found(items, questions, answerer.settings, answerer), chosen)
+    return {name: figures[name] for name in FIGURES} | {"withheld_refusal": withheld}
 
 
 def main(argv: list[str]) -> int:

@@ -79,3 +79,25 @@ def test_cmrc_questions_split_by_article_into_tune_and_held_out(tmp_path) -> Non
     assert all(len(splits) == 1 for splits in by_article.values())
     assert [next(iter(s)) for s in by_article.values()] == ["tune", "test", "tune", "test"]
     assert len(list((tmp_path / "corpus").glob("*.txt"))) == 4  # both splits search every paragraph
+
+
+def test_withheld_answers_are_never_retrieved(answerer, fake_settings, fake_embedder) -> None:
+    """The near-miss measure: with every paragraph holding the answer withheld, none is shown."""
+    from eval.dataset import EvalItem
+    from eval.systems import Withholding, answer_paragraphs
+
+    question = "2020年罗湖区一般公共预算收入是多少？"
+    shown = answerer.ask(question).passages[0]
+    span = shown.text[:12]
+    item = EvalItem("x", question, None, "figure", True, (span,), (), "tune")
+    withheld = answer_paragraphs(item, answerer.stored)
+    assert (shown.doc_id, shown.paragraph) in withheld
+    assert all(span in answerer.stored.paragraphs[key].text for key in withheld)
+
+    withholding = Withholding(fake_settings, stored=answerer.stored, embedder=fake_embedder)
+    withholding.withheld = withheld
+    for top_k in (1, 5):
+        answer = withholding.ask(question, top_k=top_k)
+        assert len(answer.passages) == top_k
+        assert not {(p.doc_id, p.paragraph) for p in answer.passages} & withheld
+        assert not any(span in p.text for p in answer.passages)
