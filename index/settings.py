@@ -63,8 +63,9 @@ class Settings:
     # Expand questions with qa/glossary.toml (财政收入 → 一般公共预算收入).
     glossary: bool = True
     expansion_weight: float = 0.3  # BM25 weight of glossary terms against the question's own words
-    # Minimum share of the question's weighted terms found in one of the top passages to answer at
-    # all; fitted on the tune split for few wrong refusals (see README, "Choices and measurements").
+    # Minimum share of the question's weighted terms (its years aside) in the sentence quoted first
+    # and its section heading; below it the question is refused. Fitted on the tune splits, with
+    # each answerable question also asked with its answer withheld (see README, "Choices").
     found_threshold: float = 0.15
     # Refuse a question whose year, place or unit (多少钱, 多长, 什么时候) no quotable sentence
     # matches (qa/refuse.py); off only to measure what the checks add.

@@ -3,8 +3,9 @@
 A question is answered only from evidence that is about what it asks. Each check below either
 narrows the sentences that may be quoted or refuses with a reason a user can read:
 
-- **words**: the question must share vocabulary with the reports, and the best passages must cover
-  enough of its weighted terms (``found_threshold``); a bare year or an injection string never is.
+- **words**: the question must share vocabulary with the reports, and the sentence quoted first (with
+  its section heading) must cover enough of its weighted terms, its years aside (``found_threshold``);
+  a bare year or an injection string never does.
 - **years**: a question that names a year is answered only from sentences about that year, by their
   paragraph's period in its report (a review paragraph speaks of the year reviewed, a plan paragraph
   of the years planned) or by the year written in the sentence. When the best such sentence covers
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.normalize import normalize
@@ -129,16 +131,21 @@ class Refusal:
             and not any(p in region or region in p for region in self.regions)
         ]
 
-    def coverage(self, query: Query, hits: list[Hit], depth: int = 3) -> float:
-        """Best share of the question's weighted terms found in one of the top passages."""
-        best = 0.0
-        for hit in hits[:depth]:
-            chunk = self.stored.chunks[hit.chunk]
-            best = max(best, self.weights.coverage(query, self.weights.tokens(chunk.searched)))
-        return best
-
     def judge(self, query: Query, hits: list[Hit], candidates: list[Sentence]) -> Verdict:
-        if not hits or not candidates or self.coverage(query, hits) < self.threshold:
+        # Sentences are compared without the question's years, which only sentences writing them hold.
+        content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
+
+        def covers(sentence: Sentence) -> float:
+            return self.weights.coverage(content, self.weights.tokens(sentence.text))
+
+        def in_context(sentence: Sentence) -> float:
+            """Coverage by the sentence and its section heading (「（三）教育」 tells what it is about)."""
+            heading = self.weights.tokens(sentence.paragraph.section)
+            return self.weights.coverage(content, self.weights.tokens(sentence.text) | heading)
+
+        # No sentence says enough about the question: refused before any year or unit is examined,
+        # so the reason does not suggest the reports speak of it for other years.
+        if not hits or not candidates or max(map(in_context, candidates)) < self.threshold:
             return Verdict(False, ())
         # A question must name something the reports talk about: a bare year, 「年」 or an
         # injection string matches nothing meaningful, whatever passage ranks first.
@@ -146,7 +153,7 @@ class Refusal:
         if not any(t in vocabulary and not t.isdigit() and t != "年" for t in query.tokens):
             return Verdict(False, ())
         if not self.checks:
-            return Verdict(True, tuple(candidates))
+            return self.quotable(candidates, in_context)
 
         places = self.foreign_places(query)
         if places:
@@ -157,12 +164,6 @@ class Refusal:
             ]
             if not candidates:
                 return Verdict(False, (), f"报告中没有关于{'、'.join(places)}的内容。")
-
-        # Sentences are compared without the question's years, which only sentences writing them hold.
-        content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
-
-        def covers(sentence: Sentence) -> float:
-            return self.weights.coverage(content, self.weights.tokens(sentence.text))
 
         if query.unit:
             in_unit = [s for s in candidates if holds_unit(query, s.text)]
@@ -188,4 +189,10 @@ class Refusal:
             if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):
                 return Verdict(False, (), other_years)
             candidates = about
+        return self.quotable(candidates, in_context)
+
+    def quotable(self, candidates: list[Sentence], in_context: Callable[[Sentence], float]) -> Verdict:
+        """Found, unless the sentence that would be quoted first covers too little of the question."""
+        if in_context(candidates[0]) < self.threshold:
+            return Verdict(False, ())
         return Verdict(True, tuple(candidates))

@@ -7,6 +7,7 @@ import pytest
 
 from qa.analyse import analyse
 from qa.answer import NOT_FOUND, Answerer
+from qa.quote import Sentence, candidate_sentences
 from qa.refuse import UNITS, holds_unit
 
 
@@ -122,3 +123,22 @@ def test_an_amount_question_is_answered_from_a_figure_in_that_magnitude(answerer
     assert holds_unit(query, "金融业增加值超850亿元,增长10%")
     answer = answerer.ask("2020年罗湖金融业增加值有多少亿？")
     assert answer.found and "亿" in answer.quotes[0].text
+
+
+def test_the_sentence_quoted_first_must_cover_enough_of_the_question(answerer: Answerer) -> None:
+    """A passage that shares words with the question is not enough: the sentence that would be
+    quoted must say something about what is asked (found_threshold)."""
+    query = analyse("罗湖新增了多少中小学学位？")
+    hits = answerer.search(query, None, 200)
+    candidates = candidate_sentences(answerer.stored, query, hits, answerer.weights)
+    verdict = answerer.refusal.judge(query, hits, candidates)
+    assert verdict.found and "学位" in verdict.candidates[0].text
+    # The same evidence, led by a sentence that says nothing about 学位 (as when the paragraph that
+    # answers is missing and a ranked neighbour's sentence comes first).
+    unrelated = next(
+        p
+        for p in answerer.stored.paragraphs.values()
+        if answerer.weights.coverage(query, answerer.weights.tokens(p.text)) == 0
+    )
+    first = Sentence(unrelated, 0, len(unrelated.text), 0, 10.0, 0.0)
+    assert not answerer.refusal.judge(query, hits, [first, *candidates]).found
