@@ -58,7 +58,6 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "without off-topic demotion": {"off_topic_factor": 1.0},
     "rank fusion (RRF) instead of score fusion": {"fusion": "rrf"},
     "without refusal threshold": {"found_threshold": 0.0},
-    "without quote similarity floor": {"quote_similarity": 0.0},
     "without year/place/unit checks": {"evidence_checks": False},
     "chunks as passages instead of paragraph windows": {"passage_chars": 0},
     "without paragraph continuation": {"continuation_factor": 0.0},

@@ -176,15 +176,11 @@ class Withholding(Answerer):
     withheld: frozenset[ParagraphId] = frozenset()
 
     def search(
-        self,
-        query: Query,
-        doc_ids: frozenset[str] | None = None,
-        limit: int | None = None,
-        vector: np.ndarray | None = None,
+        self, query: Query, doc_ids: frozenset[str] | None = None, limit: int | None = None
     ) -> list[Hit]:
         chunks = self.stored.chunks
         # Ask for enough extra hits that dropping the withheld paragraphs' chunks still leaves ``limit``.
         extra = sum(1 for c in chunks if (c.doc_id, c.paragraph) in self.withheld) if limit else 0
-        hits = super().search(query, doc_ids, None if limit is None else limit + extra, vector)
+        hits = super().search(query, doc_ids, None if limit is None else limit + extra)
         kept = [h for h in hits if (chunks[h.chunk].doc_id, chunks[h.chunk].paragraph) not in self.withheld]
         return kept[:limit] if limit is not None else kept

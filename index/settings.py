@@ -67,11 +67,6 @@ class Settings:
     # and its section heading; below it the question is refused. Fitted on the tune splits, with
     # each answerable question also asked with its answer withheld (see README, "Choices").
     found_threshold: float = 0.15
-    # Least cosine between the question and the sentence quoted first; below it the question is
-    # refused as a near miss (the reports mention its words but say nothing of what it asks). Cosines
-    # differ between models: None takes the value fitted for the configured model
-    # (qa.refuse.QUOTE_SIMILARITY), 0 turns the check off.
-    quote_similarity: float | None = None
     # Refuse a question whose year, place or unit (多少钱, 多长, 什么时候) no quotable sentence
     # matches (qa/refuse.py); off only to measure what the checks add.
     evidence_checks: bool = True
@@ -102,7 +97,7 @@ def _coerce(name: str, raw: Any, annotation: str) -> Any:
             if isinstance(raw, bool | float):
                 raise TypeError
             return int(raw)
-        if annotation in ("float", "float | None"):
+        if annotation == "float":
             if isinstance(raw, bool):
                 raise TypeError
             return float(raw)

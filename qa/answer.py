@@ -15,19 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from index.build import open_index
 from index.embed import Embedder, load_embedder
 from index.errors import IndexMismatchError, UsageError
-from index.normalize import normalize
 from index.settings import Settings
 from index.store import StoredIndex
 from qa.analyse import Query, analyse
 from qa.fuse import Hit, fuse
 from qa.passage import windows
-from qa.quote import Sentence, TermWeights, candidate_sentences, choose_quotes
-from qa.refuse import QUOTE_SIMILARITY, Refusal
+from qa.quote import TermWeights, candidate_sentences, choose_quotes
+from qa.refuse import Refusal
 from qa.retrieve import retrieve
 
 NOT_FOUND = "报告中没有找到这个问题的答案。"
@@ -143,25 +140,14 @@ class Answerer:
                 "run: python -m index build"
             )
         self.weights = TermWeights(self.stored)
-        min_similarity = settings.quote_similarity
-        if min_similarity is None:
-            model = self.embedder.name.lower()
-            min_similarity = next((v for key, v in QUOTE_SIMILARITY.items() if key in model), 0.0)
-        self.refusal = Refusal(
-            self.stored, self.weights, settings.found_threshold, settings.evidence_checks, min_similarity
-        )
+        self.refusal = Refusal(self.stored, self.weights, settings.found_threshold, settings.evidence_checks)
 
     def search(
-        self,
-        query: Query,
-        doc_ids: frozenset[str] | None = None,
-        limit: int | None = None,
-        vector: np.ndarray | None = None,
+        self, query: Query, doc_ids: frozenset[str] | None = None, limit: int | None = None
     ) -> list[Hit]:
         """The best ``limit`` fused hits (all if None), best first; only from the reports in
-        ``doc_ids`` when given. ``vector``: the question's embedding, if already made."""
-        if vector is None:
-            vector = self.embedder.embed_queries([query.normalized])[0]
+        ``doc_ids`` when given."""
+        vector = self.embedder.embed_queries([query.normalized])[0]
         scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
         return fuse(self.stored, query, scores, self.settings, self.weights.topical(query), limit, doc_ids)
 
@@ -178,15 +164,8 @@ class Answerer:
         query = analyse(text, self.settings.glossary)
         # Passages are cut from the best hits; a paragraph's later chunks add nothing once it is shown
         # whole, so a few hits per passage are plenty.
-        vector = self.embedder.embed_queries([query.normalized])[0]
-        hits = self.search(query, allowed, HITS_PER_PASSAGE * top_k, vector)
-
-        def similarity(sentence: Sentence) -> float:
-            # Embedded as the indexed chunks are: normalised text, no query prefix.
-            return float(self.embedder.embed_passages([normalize(sentence.text)])[0] @ vector)
-
-        candidates = candidate_sentences(self.stored, query, hits, self.weights)
-        verdict = self.refusal.judge(query, hits, candidates, similarity)
+        hits = self.search(query, allowed, HITS_PER_PASSAGE * top_k)
+        verdict = self.refusal.judge(query, hits, candidate_sentences(self.stored, query, hits, self.weights))
         quotes: list[Quote] = []
         citations: list[Citation] = []
         if verdict.found:

@@ -15,8 +15,6 @@ narrows the sentences that may be quoted or refuses with a reason a user can rea
   answered only from sentences that hold an amount of money, a figure in 亿/万, a length, a time, a price
   per unit, or a person's name other than those the question itself names (黄贝中学的校长是谁 is not
   answered by a sentence naming 黄贝中学).
-- **meaning**: the sentence quoted first must be close to the question in the embedding model's
-  terms (``quote_similarity``), or it is a near miss that shares words but answers something else.
 - **places**: a place the question names (福田区, 香港), other than the reports' own region, must
   appear in the quoted paragraph.
 """
@@ -55,10 +53,6 @@ UNITS: dict[str, re.Pattern[str]] = {
         r"年初|年末|上半年|下半年|今年|明年|世纪|年代|时期|期间|之前|之后|以前|以后|当时|[春夏秋冬]季"
     ),
 }
-# Least cosine between a question and the sentence quoted first, per model (a substring of its name),
-# fitted with eval.tune on the tune splits with each answerable question also asked with its answer
-# withheld. A model not listed gets no such check until it is fitted (cosine scales differ).
-QUOTE_SIMILARITY = {"m3e-small": 0.65}
 # A sentence about the question's year must cover at least this share of what the best sentence
 # about any year covers; below it, the question's facts are stated for other years only.
 YEAR_COVERAGE_RATIO = 0.5
@@ -100,17 +94,11 @@ class Refusal:
     """Checks fixed for one loaded index."""
 
     def __init__(
-        self,
-        stored: StoredIndex,
-        weights: TermWeights,
-        threshold: float,
-        checks: bool = True,
-        min_similarity: float = 0.0,
+        self, stored: StoredIndex, weights: TermWeights, threshold: float, checks: bool = True
     ) -> None:
         self.stored = stored
         self.weights = weights
         self.threshold = threshold
-        self.min_similarity = min_similarity
         self.checks = checks  # the place, unit and year checks below (off for the ablation)
         reports = stored.reports.values()
         self.covered_years = {r.reviews for r in reports if r.reviews} | {y for r in reports for y in r.plans}
@@ -143,14 +131,7 @@ class Refusal:
             and not any(p in region or region in p for region in self.regions)
         ]
 
-    def judge(
-        self,
-        query: Query,
-        hits: list[Hit],
-        candidates: list[Sentence],
-        similarity: Callable[[Sentence], float] | None = None,
-    ) -> Verdict:
-        """``similarity``: cosine between the question and a sentence, for ``min_similarity``."""
+    def judge(self, query: Query, hits: list[Hit], candidates: list[Sentence]) -> Verdict:
         # Sentences are compared without the question's years, which only sentences writing them hold.
         content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
 
@@ -172,7 +153,7 @@ class Refusal:
         if not any(t in vocabulary and not t.isdigit() and t != "年" for t in query.tokens):
             return Verdict(False, ())
         if not self.checks:
-            return self.quotable(candidates, in_context, similarity)
+            return self.quotable(candidates, in_context)
 
         places = self.foreign_places(query)
         if places:
@@ -208,19 +189,10 @@ class Refusal:
             if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):
                 return Verdict(False, (), other_years)
             candidates = about
-        return self.quotable(candidates, in_context, similarity)
+        return self.quotable(candidates, in_context)
 
-    def quotable(
-        self,
-        candidates: list[Sentence],
-        in_context: Callable[[Sentence], float],
-        similarity: Callable[[Sentence], float] | None,
-    ) -> Verdict:
-        """Found, unless the sentence that would be quoted first covers too little of the question
-        or means something else (「罗湖的游泳馆几点开门」 shares 开门 with 「深化“开门办学”」)."""
-        first = candidates[0]
-        if in_context(first) < self.threshold:
-            return Verdict(False, ())
-        if self.min_similarity > 0 and similarity is not None and similarity(first) < self.min_similarity:
+    def quotable(self, candidates: list[Sentence], in_context: Callable[[Sentence], float]) -> Verdict:
+        """Found, unless the sentence that would be quoted first covers too little of the question."""
+        if in_context(candidates[0]) < self.threshold:
             return Verdict(False, ())
         return Verdict(True, tuple(candidates))

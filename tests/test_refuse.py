@@ -8,7 +8,7 @@ import pytest
 from qa.analyse import analyse
 from qa.answer import NOT_FOUND, Answerer
 from qa.quote import Sentence, candidate_sentences
-from qa.refuse import UNITS, Refusal, holds_unit
+from qa.refuse import UNITS, holds_unit
 
 
 def test_a_year_no_report_covers_is_refused_with_the_years_that_are_covered(answerer: Answerer) -> None:
@@ -142,31 +142,3 @@ def test_the_sentence_quoted_first_must_cover_enough_of_the_question(answerer: A
     )
     first = Sentence(unrelated, 0, len(unrelated.text), 0, 10.0, 0.0)
     assert not answerer.refusal.judge(query, hits, [first, *candidates]).found
-
-
-def test_a_quote_that_means_something_else_is_refused(
-    answerer: Answerer, fake_settings, fake_embedder
-) -> None:
-    """The similarity floor: the first quote must be close in meaning to the question, with the
-    floor fitted per model (none for an unknown one) and 0 turning it off."""
-    assert answerer.refusal.min_similarity == 0.0  # the fake embedder is no model we fitted
-    query = analyse("罗湖新增了多少中小学学位？")
-    hits = answerer.search(query, None, 200)
-    candidates = candidate_sentences(answerer.stored, query, hits, answerer.weights)
-    strict = Refusal(answerer.stored, answerer.weights, 0.15, True, min_similarity=0.65)
-    assert strict.judge(query, hits, candidates, lambda sentence: 0.7).found
-    assert not strict.judge(query, hits, candidates, lambda sentence: 0.6).found
-    assert strict.judge(query, hits, candidates).found  # no embedder to ask: the floor does not apply
-
-    fitted = Answerer(fake_settings, stored=answerer.stored, embedder=fake_embedder)
-    assert fitted.refusal.min_similarity == 0.0
-    fake_embedder.name = "moka-ai/m3e-small"
-    try:
-        assert (
-            Answerer(fake_settings, stored=answerer.stored, embedder=fake_embedder).refusal.min_similarity
-            == 0.65
-        )
-        off = fake_settings.replace(quote_similarity=0.0)
-        assert Answerer(off, stored=answerer.stored, embedder=fake_embedder).refusal.min_similarity == 0.0
-    finally:
-        del fake_embedder.name  # back to the class attribute

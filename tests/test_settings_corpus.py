@@ -18,7 +18,6 @@ def test_defaults_file_then_environment(tmp_path: Path) -> None:
     config.write_text('top_k = 7\nmodel = "BAAI/bge-small-zh-v1.5"\n', encoding="utf-8")
     settings = load_settings(config, environ={"GOVQA_TOP_K": "3", "GOVQA_GLOSSARY": "false"})
     assert settings.top_k == 3 and settings.model == "BAAI/bge-small-zh-v1.5" and settings.glossary is False
-    assert load_settings(environ={"GOVQA_QUOTE_SIMILARITY": "0.5"}).quote_similarity == 0.5
 
 
 @pytest.mark.parametrize(
@@ -28,7 +27,6 @@ def test_defaults_file_then_environment(tmp_path: Path) -> None:
         ('top_k = "many"\n', {}, "'top_k' must be int"),
         ("", {"GOVQA_TOPK": "3"}, "unknown environment variable GOVQA_TOPK"),
         ("", {"GOVQA_DENSE_WEIGHT": "heavy"}, "'dense_weight' must be float"),
-        ("quote_similarity = true\n", {}, "'quote_similarity' must be float"),
         ("top_k = [\n", {}, "not valid TOML"),
     ],
 )
