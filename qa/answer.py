@@ -165,7 +165,7 @@ class Answerer:
         # Passages are cut from the best hits; a paragraph's later chunks add nothing once it is shown
         # whole, so a few hits per passage are plenty.
         hits = self.search(query, allowed, HITS_PER_PASSAGE * top_k)
-        verdict = self.refusal.judge(query, hits, candidate_sentences(self.stored, query, hits, self.weights))
+        verdict = self.refusal.judge(query, candidate_sentences(self.stored, query, hits, self.weights))
         quotes: list[Quote] = []
         citations: list[Citation] = []
         if verdict.found:

@@ -1,4 +1,4 @@
-"""Refusal: the analysed question, its ranked hits and candidate sentences in, a ``Verdict`` out.
+"""Refusal: the analysed question and the candidate sentences of its top passages in, a ``Verdict`` out.
 
 A question is answered only from evidence that is about what it asks. Each check below either
 narrows the sentences that may be quoted or refuses with a reason a user can read:
@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.normalize import normalize
 from index.store import StoredIndex
 from index.tokens import person_names
 from qa.analyse import YEAR, Query
-from qa.fuse import Hit
 from qa.quote import Sentence, TermWeights
 
 _PLACE = re.compile(
@@ -131,7 +129,8 @@ class Refusal:
             and not any(p in region or region in p for region in self.regions)
         ]
 
-    def judge(self, query: Query, hits: list[Hit], candidates: list[Sentence]) -> Verdict:
+    def judge(self, query: Query, candidates: list[Sentence]) -> Verdict:
+        """``candidates``: the sentences that may be quoted, best first (``qa.quote.candidate_sentences``)."""
         # Sentences are compared without the question's years, which only sentences writing them hold.
         content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
 
@@ -143,9 +142,15 @@ class Refusal:
             heading = self.weights.tokens(sentence.paragraph.section)
             return self.weights.coverage(content, self.weights.tokens(sentence.text) | heading)
 
+        def found(quotable: list[Sentence]) -> Verdict:
+            """Found, unless the sentence that would be quoted first covers too little of the question."""
+            if in_context(quotable[0]) < self.threshold:
+                return Verdict(False, ())
+            return Verdict(True, tuple(quotable))
+
         # No sentence says enough about the question: refused before any year or unit is examined,
         # so the reason does not suggest the reports speak of it for other years.
-        if not hits or not candidates or max(map(in_context, candidates)) < self.threshold:
+        if not candidates or max(map(in_context, candidates)) < self.threshold:
             return Verdict(False, ())
         # A question must name something the reports talk about: a bare year, 「年」 or an
         # injection string matches nothing meaningful, whatever passage ranks first.
@@ -153,7 +158,7 @@ class Refusal:
         if not any(t in vocabulary and not t.isdigit() and t != "年" for t in query.tokens):
             return Verdict(False, ())
         if not self.checks:
-            return self.quotable(candidates, in_context)
+            return found(candidates)
 
         places = self.foreign_places(query)
         if places:
@@ -189,10 +194,4 @@ class Refusal:
             if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):
                 return Verdict(False, (), other_years)
             candidates = about
-        return self.quotable(candidates, in_context)
-
-    def quotable(self, candidates: list[Sentence], in_context: Callable[[Sentence], float]) -> Verdict:
-        """Found, unless the sentence that would be quoted first covers too little of the question."""
-        if in_context(candidates[0]) < self.threshold:
-            return Verdict(False, ())
-        return Verdict(True, tuple(candidates))
+        return found(candidates)

@@ -131,7 +131,7 @@ def test_the_sentence_quoted_first_must_cover_enough_of_the_question(answerer: A
     query = analyse("罗湖新增了多少中小学学位？")
     hits = answerer.search(query, None, 200)
     candidates = candidate_sentences(answerer.stored, query, hits, answerer.weights)
-    verdict = answerer.refusal.judge(query, hits, candidates)
+    verdict = answerer.refusal.judge(query, candidates)
     assert verdict.found and "学位" in verdict.candidates[0].text
     # The same evidence, led by a sentence that says nothing about 学位 (as when the paragraph that
     # answers is missing and a ranked neighbour's sentence comes first).
@@ -141,4 +141,4 @@ def test_the_sentence_quoted_first_must_cover_enough_of_the_question(answerer: A
         if answerer.weights.coverage(query, answerer.weights.tokens(p.text)) == 0
     )
     first = Sentence(unrelated, 0, len(unrelated.text), 0, 10.0, 0.0)
-    assert not answerer.refusal.judge(query, hits, [first, *candidates]).found
+    assert not answerer.refusal.judge(query, [first, *candidates]).found
