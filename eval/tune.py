@@ -36,11 +36,11 @@ FIGURES = (
 
 def evaluate(answerer: Answerer, items: list[EvalItem]) -> dict[str, float]:
     system = Project(answerer)
-    predictions = [system.predict(resolve_question(item), None, TOP_K) for item in items]
+    questions = [resolve_question(item) for item in items]
+    predictions = [system.predict(question, None, TOP_K) for question in questions]
     gold = [gold_paragraphs(item, answerer.stored) for item in items]
     chosen = list(range(len(items)))
     figures = score(items, predictions, gold, chosen)
-    questions = [resolve_question(item) for item in items]
     withheld = withheld_refusal(withheld_found(items, questions, answerer.settings, answerer), chosen)
     return {name: figures[name] for name in FIGURES} | {"withheld_refusal": withheld}
 
