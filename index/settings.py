@@ -76,10 +76,15 @@ class Settings:
     # The chat page binds only this machine unless told otherwise.
     host: str = "127.0.0.1"
     port: int = 7860
+    # Chat sessions the page keeps in memory (about 65 KB each; every /ask API call is one). An
+    # idle session beyond this is dropped, least recently used first, and its conversation restarts.
+    max_sessions: int = 1000
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise SettingsError(f"setting 'fusion' must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+        if self.max_sessions < 1:
+            raise SettingsError(f"setting 'max_sessions' must be at least 1, got {self.max_sessions}")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied; ``None`` values are ignored (unset CLI flags)."""

@@ -263,6 +263,25 @@ def test_api_endpoint_returns_the_cli_json(answerer):
         demo.close()
 
 
+def test_sessions_kept_in_memory_are_bounded(answerer):
+    # Every /ask call is a new Gradio session of about 65 KB: without a bound the app grew by
+    # 50 MiB per 1,000 questions (README, Load).
+    import app
+    from eval.load import AskClient
+
+    demo = app.build_demo(answerer)
+    port = free_port()
+    app.launch(demo, "127.0.0.1", port, max_sessions=2, prevent_thread_lock=True, quiet=True)
+    try:
+        client = AskClient(f"http://127.0.0.1:{port}/", timeout=30)
+        for _ in range(4):
+            assert client.ask(QUESTION)["found"]
+        client.close()
+        assert len(demo.state_holder.session_data) == 2
+    finally:
+        demo.close()
+
+
 @pytest.mark.parametrize(
     ("question", "previous", "expected"),
     [

@@ -28,6 +28,7 @@ def test_defaults_file_then_environment(tmp_path: Path) -> None:
         ("", {"GOVQA_TOPK": "3"}, "unknown environment variable GOVQA_TOPK"),
         ("", {"GOVQA_DENSE_WEIGHT": "heavy"}, "'dense_weight' must be float"),
         ("top_k = [\n", {}, "not valid TOML"),
+        ("", {"GOVQA_MAX_SESSIONS": "0"}, "'max_sessions' must be at least 1"),
     ],
 )
 def test_bad_settings_fail_loudly_with_the_key(
