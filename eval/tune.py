@@ -45,6 +45,18 @@ def evaluate(answerer: Answerer, items: list[EvalItem]) -> dict[str, float]:
     return {name: figures[name] for name in FIGURES} | {"withheld_refusal": withheld}
 
 
+def tune_split(base: Settings, cmrc: bool = False) -> tuple[list[EvalItem], Settings]:
+    """The tune questions of our set (or of CMRC dev) and the settings of their evaluation index."""
+    if cmrc:
+        corpus = CACHE / "cmrc-corpus"
+        items = prepare_cmrc(CMRC, corpus)
+        settings = base.replace(corpus_dir=corpus, index_dir=CACHE / "cmrc-index")
+    else:
+        items = load_items(LUOHU)
+        settings = base.replace(index_dir=CACHE / f"{LUOHU.stem}-index")
+    return [item for item in items if item.split == "tune"], settings
+
+
 def main(argv: list[str]) -> int:
     setup_logging(quiet=True)
     base = load_settings()
@@ -53,14 +65,7 @@ def main(argv: list[str]) -> int:
     for arg in (a for a in argv if a != "--cmrc"):
         key, _, values = arg.partition("=")
         grid[key] = [parse_setting(key, v) for v in values.split(",")]
-    if cmrc:
-        corpus = CACHE / "cmrc-corpus"
-        items = prepare_cmrc(CMRC, corpus)
-        settings = base.replace(corpus_dir=corpus, index_dir=CACHE / "cmrc-index")
-    else:
-        items = load_items(LUOHU)
-        settings = base.replace(index_dir=CACHE / f"{LUOHU.stem}-index")
-    items = [item for item in items if item.split == "tune"]
+    items, settings = tune_split(base, cmrc)
     stored = open_index(settings)
     first = Answerer(settings, stored=stored)
     print(f"{len(items)} tune questions{' (CMRC 2018 dev)' if cmrc else ''}")

@@ -101,3 +101,26 @@ def test_withheld_answers_are_never_retrieved(answerer, fake_settings, fake_embe
         assert len(answer.passages) == top_k
         assert not {(p.doc_id, p.paragraph) for p in answer.passages} & withheld
         assert not any(span in p.text for p in answer.passages)
+
+
+def test_near_miss_signals_match_what_the_refusal_checks(answerer) -> None:
+    """eval.near_miss reads the sentence the pipeline would quote first: it has signals exactly when the
+    pipeline answers, and its 'context' signal is the coverage found_threshold is held to."""
+    from eval.near_miss import refused_at, signals
+
+    assert refused_at([0.2, 0.5, 0.9], [0.1, 0.3, 0.6, 0.95], [0, 1, 2, 5]) == [1, 2, 3, 4]
+    questions = [
+        "2020年罗湖区一般公共预算收入是多少？",
+        "2014年三公经费下降了多少？",
+        "2030年罗湖区一般公共预算收入是多少？",
+        "量子纠缠的贝尔不等式",
+    ]
+    outcomes = []
+    for question in questions:
+        found = signals(answerer, question)
+        outcomes.append(found is not None)
+        assert outcomes[-1] == answerer.ask(question).found, question
+        if found is not None:
+            assert found["context"] >= answerer.settings.found_threshold
+            assert found["paragraph"] >= found["context"] >= found["sentence"]
+    assert True in outcomes and False in outcomes
