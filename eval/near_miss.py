@@ -23,9 +23,7 @@ from index.build import open_index
 from index.logs import setup_logging
 from index.settings import load_settings
 from qa.analyse import YEAR, analyse
-from qa.answer import HITS_PER_PASSAGE, Answerer
-from qa.quote import Sentence, candidate_sentences
-from qa.refuse import Verdict
+from qa.answer import Answerer
 
 Signals = dict[str, float]
 
@@ -33,37 +31,25 @@ Signals = dict[str, float]
 def signals(answerer: Answerer, question: str) -> Signals | None:
     """The signals of the sentence ``answerer`` would quote first; None when it refuses anyway."""
     query = analyse(question, answerer.settings.glossary)
-    hits = answerer.search(query, None, HITS_PER_PASSAGE * TOP_K)
-    weights = answerer.weights
-    candidates = candidate_sentences(answerer.stored, query, hits, weights)
-    verdict: Verdict = answerer.refusal.judge(query, candidates)
+    _, verdict = answerer.evidence(query, None, TOP_K)
     if not verdict.found:
         return None
-    first: Sentence = verdict.candidates[0]
+    first = verdict.candidates[0]
+    weights = answerer.weights
     # As in qa.refuse: the question's years aside, which only sentences writing them hold.
-    terms = {t for t in query.tokens if not YEAR.fullmatch(t)}
-    content = dataclasses.replace(query, tokens=tuple(terms))
+    content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
     heading = weights.tokens(first.paragraph.section)
     sentence = weights.tokens(first.text)
-    total = sum(weights.weight(t) for t in terms) or 1.0
-    alternatives = dict(query.alternatives)
-
-    def missing(tokens: frozenset[str]) -> list[float]:
-        return [
-            weights.weight(t)
-            for t in terms
-            if t not in tokens and not any(term <= tokens for term in alternatives.get(t, ()))
-        ]
-
-    lost = missing(sentence | heading)
+    total = sum(weights.weight(t) for t in set(content.tokens)) or 1.0
+    missing = [weights.weight(t) for t in set(content.tokens) - weights.covered(content, sentence | heading)]
     return {
         "context": weights.coverage(content, sentence | heading),  # what found_threshold checks
         "sentence": weights.coverage(content, sentence),
         "paragraph": weights.coverage(content, weights.tokens(first.paragraph.text) | heading),
         "score": first.score,
         # Negated so that, like the others, a higher value means more evidence.
-        "-heaviest missing": -max(lost, default=0.0) / total,
-        "-missing words": -float(sum(1 for w in lost if w > 0)),
+        "-heaviest missing": -max(missing, default=0.0) / total,
+        "-missing words": -float(sum(1 for w in missing if w > 0)),
     }
 
 

@@ -24,7 +24,7 @@ from qa.analyse import Query, analyse
 from qa.fuse import Hit, fuse
 from qa.passage import windows
 from qa.quote import TermWeights, candidate_sentences, choose_quotes
-from qa.refuse import Refusal
+from qa.refuse import Refusal, Verdict
 from qa.retrieve import retrieve
 
 NOT_FOUND = "报告中没有找到这个问题的答案。"
@@ -151,6 +151,13 @@ class Answerer:
         scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
         return fuse(self.stored, query, scores, self.settings, self.weights.topical(query), limit, doc_ids)
 
+    def evidence(self, query: Query, doc_ids: frozenset[str] | None, top_k: int) -> tuple[list[Hit], Verdict]:
+        """The hits for ``top_k`` passages and the verdict on the sentences of the top ones."""
+        # Passages are cut from the best hits; a paragraph's later chunks add nothing once it is shown
+        # whole, so a few hits per passage are plenty.
+        hits = self.search(query, doc_ids, HITS_PER_PASSAGE * top_k)
+        return hits, self.refusal.judge(query, candidate_sentences(self.stored, query, hits, self.weights))
+
     def ask(self, question: str, top_k: int | None = None, doc_ids: Iterable[str] | None = None) -> Answer:
         """Answer ``question`` from all reports, or only from those in ``doc_ids``."""
         started = time.perf_counter()
@@ -162,10 +169,7 @@ class Answerer:
         if allowed is not None and not allowed & set(self.stored.reports):
             raise UsageError("请至少选择一份已收录的报告再提问。")
         query = analyse(text, self.settings.glossary)
-        # Passages are cut from the best hits; a paragraph's later chunks add nothing once it is shown
-        # whole, so a few hits per passage are plenty.
-        hits = self.search(query, allowed, HITS_PER_PASSAGE * top_k)
-        verdict = self.refusal.judge(query, candidate_sentences(self.stored, query, hits, self.weights))
+        hits, verdict = self.evidence(query, allowed, top_k)
         quotes: list[Quote] = []
         citations: list[Citation] = []
         if verdict.found:

@@ -137,19 +137,21 @@ class TermWeights:
                 mask[indices[indptr[token_id] : indptr[token_id + 1]]] = True
         return mask
 
+    def covered(self, query: Query, text_tokens: frozenset[str] | set[str]) -> set[str]:
+        """The question's tokens that occur in the text, themselves or as one of their glossary terms."""
+        alternatives = dict(query.alternatives)
+        return {
+            t
+            for t in set(query.tokens)
+            if t in text_tokens or any(term <= text_tokens for term in alternatives.get(t, ()))
+        }
+
     def coverage(self, query: Query, text_tokens: frozenset[str] | set[str]) -> float:
         """Share of the question's IDF mass whose tokens (or their glossary terms) occur in the text."""
-        unique = set(query.tokens)
-        total = sum(self.weight(t) for t in unique)
+        total = sum(self.weight(t) for t in set(query.tokens))
         if total == 0:
             return 0.0
-        alternatives = dict(query.alternatives)
-        covered = sum(
-            self.weight(t)
-            for t in unique
-            if t in text_tokens or any(term <= text_tokens for term in alternatives.get(t, ()))
-        )
-        return covered / total
+        return sum(self.weight(t) for t in self.covered(query, text_tokens)) / total
 
 
 def answer_bonus(query: Query, text: str) -> float:
