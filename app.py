@@ -30,7 +30,7 @@ import gradio as gr
 from index.build import os_error_line
 from index.errors import QAError, UsageError
 from index.logs import setup_logging
-from index.settings import load_settings
+from index.settings import Settings, load_settings
 from qa.answer import Answerer, clean_question
 from qa.chat import (
     EMPTY_SOURCE,
@@ -233,7 +233,9 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, host: str, port: int, max_sessions: int = 1000, **kwargs: Any) -> Any:
+def launch(
+    demo: gr.Blocks, host: str, port: int, max_sessions: int = Settings.max_sessions, **kwargs: Any
+) -> Any:
     """Serve ``demo`` (several users at once) with the offline theme.
 
     Gradio keeps about 65 KB for every session it has seen, and every /ask API call is a new
