@@ -13,7 +13,6 @@ to ``qa.refuse`` refuses clearly more than the coverage the refusal threshold al
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 from eval.run import TOP_K, resolve_question
@@ -22,8 +21,9 @@ from eval.tune import tune_split
 from index.build import open_index
 from index.logs import setup_logging
 from index.settings import load_settings
-from qa.analyse import YEAR, analyse
+from qa.analyse import analyse
 from qa.answer import Answerer
+from qa.refuse import without_years
 
 Signals = dict[str, float]
 
@@ -36,8 +36,7 @@ def signals(answerer: Answerer, question: str) -> Signals | None:
         return None
     first = verdict.candidates[0]
     weights = answerer.weights
-    # As in qa.refuse: the question's years aside, which only sentences writing them hold.
-    content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
+    content = without_years(query)
     heading = weights.tokens(first.paragraph.section)
     sentence = weights.tokens(first.text)
     total = sum(weights.weight(t) for t in set(content.tokens)) or 1.0

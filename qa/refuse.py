@@ -84,6 +84,12 @@ def holds_unit(query: Query, text: str) -> bool:
     return bool(UNITS[query.unit].search(text))
 
 
+def without_years(query: Query) -> Query:
+    """The question as sentences are compared with it: its years aside, which only sentences writing
+    them hold."""
+    return dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
+
+
 def _years_text(years: set[int] | list[int]) -> str:
     return "、".join(str(y) for y in sorted(years))
 
@@ -131,8 +137,7 @@ class Refusal:
 
     def judge(self, query: Query, candidates: list[Sentence]) -> Verdict:
         """``candidates``: the sentences that may be quoted, best first (``qa.quote.candidate_sentences``)."""
-        # Sentences are compared without the question's years, which only sentences writing them hold.
-        content = dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
+        content = without_years(query)
 
         def covers(sentence: Sentence) -> float:
             return self.weights.coverage(content, self.weights.tokens(sentence.text))
