@@ -1,7 +1,11 @@
 """The chat page: ``python app.py [--host 127.0.0.1] [--port 7860]`` (or settings host/port).
 
 Only wiring: the page's layout and events call ``qa.answer.Answerer`` (loaded once at start,
-building the index on first use) and format with ``qa.chat``. Besides the page, the named API
+building the index on first use) and format with ``qa.chat``. The page scales to a library of many
+reports: a summary line, 「地区」 and 「年份」 filters whose choices come from the loaded index, a
+「报告库」 tab listing every report, and example questions made from the library. A click on a
+quote's [n] opens its paragraph in 「来源」: a small inline script (no file from any other host)
+passes the marker's source number to a hidden button's event. Besides the page, the named API
 endpoint ``/ask`` returns the same JSON as ``python -m qa ask --json``::
 
     from gradio_client import Client
@@ -35,22 +39,23 @@ from qa.answer import Answerer, clean_question
 from qa.chat import (
     EMPTY_SOURCE,
     answer_sources,
+    example_questions,
     format_answer,
     has_paragraph,
-    report_choices,
+    library_summary,
+    library_table,
+    region_choices,
     rewrite_follow_up,
+    scope_note,
+    selected_doc_ids,
     source_html,
     step,
     user_message,
+    year_choices,
 )
 
 log = logging.getLogger("app")
 
-EXAMPLES = [
-    "2020年罗湖区一般公共预算收入是多少？",
-    "2014年三公经费下降了多少？",
-    "罗湖2021年要新增多少学位？",
-]
 SYSTEM_SANS = [
     "PingFang SC",
     "Microsoft YaHei",
@@ -69,7 +74,35 @@ CSS = """
 .govqa-source mark { background: #ffe58a; padding: 0 2px; }
 .govqa-tag { color: var(--color-accent); }
 .govqa-empty { color: var(--body-text-color-subdued); }
+.govqa-cite { cursor: pointer; color: var(--color-accent); }
+.govqa-cite:hover, .govqa-cite:focus { text-decoration: underline; }
+.govqa-library { max-height: 640px; overflow: auto; }
+.govqa-library table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
+.govqa-library th { position: sticky; top: 0; background: var(--background-fill-secondary); }
+.govqa-library th, .govqa-library td { padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary);
+  text-align: left; white-space: nowrap; }
 """
+# Runs once when the page loads. A click (or Enter) on a quote's [n] marker in the chat puts the
+# marker's source number where the hidden button's event reads it, and clicks that button; the
+# event then shows the source as choosing it in 「引用」 does. Capturing the click first keeps the
+# chat from treating it as a click on the message.
+CITE_SCRIPT = r"""
+() => {
+  const open = (event) => {
+    const marker = event.target.closest && event.target.closest("#govqa-chat .govqa-cite");
+    const source = marker && /(?:^|\s)govqa-source-(\d+)(?:\s|$)/.exec(marker.className);
+    if (!source || (event.type === "keydown" && event.key !== "Enter")) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.govqaSource = source[1];
+    document.getElementById("govqa-cite-open")?.click();
+  };
+  document.addEventListener("click", open, true);
+  document.addEventListener("keydown", open, true);
+}
+"""
+# The hidden button's event takes the source number from the script instead of the hidden box.
+CITE_VALUE = "(key, targets) => [window.govqaSource ?? '', targets]"
 ERROR_MESSAGE = "出错了，这个问题没能回答，请稍后重试。"
 WARNING_TITLE = "提示"
 
@@ -78,13 +111,23 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
     """The page and the /ask endpoint over one loaded ``answerer``."""
     stored = answerer.stored
     max_chars = answerer.settings.max_question_chars
-    all_reports = [doc_id for _, doc_id in report_choices(stored)]
+    library = sorted(stored.reports.values(), key=lambda r: (-r.year, r.doc_id))
+    examples = example_questions(stored)
 
-    def respond(message, history, previous, doc_ids, top_k, show_scores):
+    def scope(regions, years):
+        return selected_doc_ids(library, regions, years)
+
+    def note(regions, years):
+        return scope_note(len(scope(regions, years)), len(library))
+
+    def respond(message, history, previous, doc_ids, top_k, show_scores, sources=None):
+        # ``sources``: every source offered so far in this conversation; a quote's [n] marker names
+        # its place in that list, so a marker in an earlier answer still opens its own paragraph.
         unchanged = (gr.skip(),) * 10
+        sources = list(sources or [])
         try:
             if not doc_ids:
-                raise UsageError("请至少选择一份报告再提问。")
+                raise UsageError("没有符合所选地区和年份的报告，请至少选择一份报告再提问。")
             cleaned = clean_question(message, max_chars)
             question = rewrite_follow_up(cleaned, previous)
             if len(question) > max_chars:  # the previous turn was long: ask what was typed
@@ -98,20 +141,22 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
             gr.Warning(ERROR_MESSAGE, title=WARNING_TITLE)
             return unchanged
         rewritten = cleaned if question != cleaned else None
+        first = len(sources)
+        message = format_answer(answer, stored, bool(show_scores), rewritten, first)
         history = [
             *history,
             {"role": "user", "content": user_message(cleaned)},
-            {"role": "assistant", "content": format_answer(answer, stored, bool(show_scores), rewritten)},
+            {"role": "assistant", "content": message},
         ]
-        sources = answer_sources(answer, stored)
-        choices = [(label, str(i)) for i, (label, _) in enumerate(sources)]
+        offered = answer_sources(answer, stored)
+        choices = [(label, str(first + i)) for i, (label, _) in enumerate(offered)]
         label = "引用（选择一条查看原文）" if answer.found else "可能相关（选择一条查看原文）"
         return (
             history,
             history,
             "",
             answer.question,
-            [target for _, target in sources],
+            sources + [target for _, target in offered],
             gr.Radio(choices=choices, value=None, label=label),
             None,
             EMPTY_SOURCE,
@@ -126,10 +171,15 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
 
     def show(choice, targets):
         try:
-            target = targets[int(choice)]
+            number = int(choice)
+            target = targets[number] if number >= 0 else None
         except (TypeError, ValueError, IndexError):
             target = None
         return (target, source_html(stored, target), *_nav_buttons(target))
+
+    def open_marker(choice, targets):
+        # The 「引用」 list shows the newest answer's sources; a marker of an earlier one selects none.
+        return (*show(choice, targets), choice)
 
     def move(target, delta):
         if target is None:
@@ -160,17 +210,42 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
             log.exception("API question %r failed", question)
             raise gr.Error(ERROR_MESSAGE, print_exception=False) from None
 
-    with gr.Blocks(title="罗湖区政府工作报告问答", analytics_enabled=False) as demo:
+    with gr.Blocks(title="政府工作报告问答", analytics_enabled=False) as demo:
         gr.Markdown(
-            "## 罗湖区政府工作报告问答\n"
-            "回答只摘录报告原文，每条引文后标注出处 [n]；在右侧选择引用可查看原文段落。"
+            "## 政府工作报告问答\n"
+            f"{library_summary(library)}\n\n"
+            "回答只摘录报告原文，每条引文后标注出处 [n]；点击 [n] 或在右侧选择引用，可查看原文段落。",
+            elem_id="govqa-header",
         )
         history = gr.State([])
         previous = gr.State(None)
         targets = gr.State([])
         target = gr.State(None)
-        with gr.Row():
+        selected = gr.State([r.doc_id for r in library])
+        with gr.Tab("问答"), gr.Row():
             with gr.Column(scale=3):
+                with gr.Row(equal_height=True):
+                    regions = gr.Dropdown(
+                        choices=region_choices(library),
+                        value=[],
+                        multiselect=True,
+                        filterable=True,
+                        label="地区",
+                        info="可输入地区名筛选；不选即全部",
+                        scale=3,
+                        elem_id="govqa-regions",
+                    )
+                    years = gr.Dropdown(
+                        choices=year_choices(library),
+                        value=[],
+                        multiselect=True,
+                        filterable=True,
+                        label="年份",
+                        info="报告作出的年份；不选即全部",
+                        scale=2,
+                        elem_id="govqa-years",
+                    )
+                scope_text = gr.Markdown(scope_note(len(library), len(library)), elem_id="govqa-scope")
                 chatbot = gr.Chatbot(
                     label="对话",
                     height=520,
@@ -181,7 +256,7 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
                 )
                 textbox = gr.Textbox(
                     label="问题",
-                    placeholder="输入问题，例如：2020年罗湖区一般公共预算收入是多少？（可追问：那2014年呢？）",
+                    placeholder=f"输入问题，例如：{examples[0]}（可接着追问）" if examples else "输入问题",
                     lines=1,
                     max_lines=4,
                     elem_id="govqa-question",
@@ -189,7 +264,11 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button("发送", variant="primary", elem_id="govqa-send")
                     clear_button = gr.Button("清空", elem_id="govqa-clear")
-                gr.Examples(examples=EXAMPLES, inputs=textbox, label="示例问题")
+                if examples:
+                    gr.Examples(examples=examples, inputs=textbox, label="示例问题")
+                # Fed by CITE_SCRIPT: a click on a quote's [n] marker clicks this hidden button.
+                cite_key = gr.Textbox(visible="hidden", elem_id="govqa-cite-key")
+                cite_open = gr.Button(visible="hidden", elem_id="govqa-cite-open")
             with gr.Column(scale=2):
                 radio = gr.Radio(
                     choices=[], value=None, label="引用（选择一条查看原文）", elem_id="govqa-citations"
@@ -200,9 +279,6 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
                     previous_button = gr.Button("上一段", size="sm", interactive=False, elem_id="govqa-prev")
                     next_button = gr.Button("下一段", size="sm", interactive=False, elem_id="govqa-next")
                 with gr.Accordion("检索设置", open=True):
-                    reports = gr.CheckboxGroup(
-                        choices=report_choices(stored), value=all_reports, label="检索哪些报告（按年份）"
-                    )
                     top_k = gr.Slider(
                         1, 10, value=min(10, max(1, answerer.settings.top_k)), step=1, label="检索段落数"
                     )
@@ -220,15 +296,25 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
             previous_button,
             next_button,
         ]
-        chat_inputs = [textbox, history, previous, reports, top_k, show_scores]
+        chat_inputs = [textbox, history, previous, selected, top_k, show_scores, targets]
         for trigger in (send.click, textbox.submit):
-            trigger(respond, chat_inputs, chat_outputs, api_visibility="private")
+            # The filters are read when the question is sent, so a change just before it counts.
+            trigger(scope, [regions, years], selected, queue=False, api_visibility="private").then(
+                respond, chat_inputs, chat_outputs, api_visibility="private"
+            )
+        for facet in (regions, years):
+            facet.change(note, [regions, years], scope_text, queue=False, api_visibility="private")
         clear_button.click(clear, None, chat_outputs, api_visibility="private", queue=False)
         chatbot.clear(clear, None, chat_outputs, api_visibility="private", queue=False)
         nav_outputs = [target, source, previous_button, next_button]
         radio.input(show, [radio, targets], nav_outputs, api_visibility="private")
+        cite_open.click(
+            open_marker, [cite_key, targets], [*nav_outputs, radio], js=CITE_VALUE, api_visibility="private"
+        )
         previous_button.click(lambda t: move(t, -1), target, nav_outputs, api_visibility="private")
         next_button.click(lambda t: move(t, 1), target, nav_outputs, api_visibility="private")
+        with gr.Tab("报告库"):
+            gr.HTML(library_table(stored), elem_id="govqa-library")
         gr.api(ask, api_name="ask")
     return demo
 
@@ -251,12 +337,13 @@ def launch(
         show_error=False,
         ssr_mode=False,
         footer_links=["api"],
+        js=CITE_SCRIPT,
         **kwargs,
     )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="罗湖区政府工作报告问答：网页")
+    parser = argparse.ArgumentParser(description="政府工作报告问答：网页")
     parser.add_argument("--host", help="address to bind (default: settings host, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: settings port, 7860)")
     return parser.parse_args(argv)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from eval.dataset import LUOHU, DatasetError
 from eval.report import ablation_table, table, write
-from eval.run import cmrc_run, luohu_run
+from eval.run import cmrc_run, library_runs, luohu_run
 from eval.systems import Project
 from index.errors import QAError
 from index.logs import setup_logging
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", type=Path, default=LUOHU, help="question file (JSON Lines)")
     parser.add_argument("--no-cmrc", action="store_true", help="skip CMRC 2018")
     parser.add_argument(
+        "--no-library", action="store_true", help="skip the 17-report library (its set; the 罗湖 set on it)"
+    )
+    parser.add_argument(
         "--no-ablation", action="store_true", help="skip the ablation of the project's components"
     )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "results", help="results folder")
@@ -44,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         runs = [luohu_run(settings, args.dataset, not args.no_ablation)]
+        if not args.no_library:
+            runs.extend(library_runs(settings, not args.no_ablation))
         if not args.no_cmrc:
             runs.append(cmrc_run(settings, args.quick, not args.no_ablation))
     except (QAError, DatasetError, ValueError, OSError) as error:

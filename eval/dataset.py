@@ -4,7 +4,11 @@ Format (JSON Lines, one question per line)::
 
     {"id": "lh-001", "question": "…", "previous": null | "…", "type": "figure",
      "answerable": true, "answers": ["verbatim span", …],
-     "gold": [{"report": "luohu-2021", "line": 10}, …], "split": "tune" | "test"}
+     "gold": [{"report": "luohu-2021", "line": 10}, …], "split": "tune" | "test",
+     "region": "深圳市罗湖区" | null}
+
+``region`` (optional): the official full name of the region the question asks about, or null when
+it names none; the evaluation counts first quotes taken from another region's report.
 
 Gold is anchored to the report file (its id and 1-based line), not to our paragraph numbering,
 so the labels stay valid when segmentation changes; ``gold_paragraphs`` maps them onto the
@@ -20,12 +24,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.corpus import load_corpus
+from index.settings import PROJECT_ROOT
 from index.store import StoredIndex
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 LUOHU = DATASETS / "luohu_qa.jsonl"
+# Questions over the library of the two 罗湖 reports and the fifteen provincial ones (``data/``).
+LIBRARY = DATASETS / "library_qa.jsonl"
+LIBRARY_CORPUS = PROJECT_ROOT / "data"
 CMRC = DATASETS / "cmrc2018" / "cmrc2018_dev.json"
-TYPES = ("figure", "name_place", "list", "why_how", "year_specific", "follow_up", "unanswerable", "cmrc")
+TYPES = (
+    "figure",
+    "name_place",
+    "list",
+    "why_how",
+    "year_specific",
+    "period",
+    "no_region",
+    "follow_up",
+    "unanswerable",
+    "cmrc",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,7 @@ class EvalItem:
     answers: tuple[str, ...]
     gold: tuple[Gold, ...]
     split: str
+    region: str | None = None  # the region the question asks about (official full name)
 
 
 class DatasetError(ValueError):
@@ -68,6 +88,7 @@ def load_items(path: Path) -> list[EvalItem]:
                         answers=tuple(row.get("answers", ())),
                         gold=tuple(Gold(g["report"], int(g["line"])) for g in row.get("gold", ())),
                         split=row.get("split", "test"),
+                        region=row.get("region"),
                     )
                 )
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:

@@ -21,7 +21,6 @@ from eval.tune import tune_split
 from index.build import open_index
 from index.logs import setup_logging
 from index.settings import load_settings
-from qa.analyse import analyse
 from qa.answer import Answerer
 from qa.refuse import without_years
 
@@ -30,7 +29,7 @@ Signals = dict[str, float]
 
 def signals(answerer: Answerer, question: str) -> Signals | None:
     """The signals of the sentence ``answerer`` would quote first; None when it refuses anyway."""
-    query = analyse(question, answerer.settings.glossary)
+    query = answerer.analyse(question)
     _, verdict = answerer.evidence(query, None, TOP_K)
     if not verdict.found:
         return None

@@ -35,6 +35,7 @@ PROJECT_COLUMNS = (
     "refusal_recall",
     "false_refusal_rate",
     "withheld_refusal",
+    "wrong_region@1",
 )
 
 

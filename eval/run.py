@@ -15,7 +15,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.dataset import CMRC, LUOHU, EvalItem, gold_paragraphs, load_items, prepare_cmrc, validate
+from eval.dataset import (
+    CMRC,
+    LIBRARY,
+    LIBRARY_CORPUS,
+    LUOHU,
+    EvalItem,
+    gold_paragraphs,
+    load_items,
+    prepare_cmrc,
+    validate,
+)
 from eval.metrics import (
     hit_at_k,
     mean,
@@ -36,6 +46,7 @@ from eval.systems import (
     dense_only,
 )
 from index.build import open_index
+from index.regions import by_full_name, contains
 from index.settings import PROJECT_ROOT, Settings
 from qa.answer import Answerer
 from qa.chat import rewrite_follow_up
@@ -52,6 +63,7 @@ QUICK_CMRC_PARAGRAPHS = 60
 # Each component of the project's pipeline switched off, one at a time (settings changes that
 # need no rebuild).
 ABLATIONS: dict[str, dict[str, object]] = {
+    "without region scope": {"region_scope": False},
     "without dense retrieval": {"dense_weight": 0.0},
     "without glossary expansion": {"glossary": False},
     "without year steering": {"year_boost": 1.0},
@@ -231,6 +243,16 @@ def score(items: list[EvalItem], predictions: list[Prediction], gold: list[set],
     )
     lengths = [len(text) for i in chosen for text, _ in predictions[i].passages[:5]]
     figures["mean_passage_chars"] = round(mean(lengths), 1)
+    # A first quote from a report of another region than the one the question names (a report of a
+    # region within it counts as its own: 广东 is answered by 深圳市罗湖区's report).
+    named = [
+        i
+        for i in answerable
+        if items[i].region and predictions[i].found and predictions[i].quote_regions
+    ]
+    figures["wrong_region@1"] = rate(
+        [not _within(predictions[i].quote_regions[0], items[i].region or "") for i in named]
+    )
     latencies = [predictions[i].latency_ms for i in chosen]
     figures["latency_p50_ms"] = round(percentile(latencies, 50), 2)
     figures["latency_p95_ms"] = round(percentile(latencies, 95), 2)
@@ -265,6 +287,14 @@ def score(items: list[EvalItem], predictions: list[Prediction], gold: list[set],
     return figures
 
 
+def _within(report_region: str, asked: str) -> bool:
+    """Whether a report of ``report_region`` is one of the region ``asked`` about (or lies in it)."""
+    outer, inner = by_full_name(asked), by_full_name(report_region)
+    if outer is None or inner is None:
+        return report_region == asked
+    return contains(outer, inner)
+
+
 def luohu_run(settings: Settings, dataset: Path = LUOHU, ablation: bool = True) -> DatasetRun:
     items = load_items(dataset)
     problems = validate(items, settings.corpus_dir)
@@ -273,6 +303,20 @@ def luohu_run(settings: Settings, dataset: Path = LUOHU, ablation: bool = True) 
     return run_dataset(
         dataset.stem, items, settings.replace(index_dir=CACHE / f"{dataset.stem}-index"), ablation
     )
+
+
+def library_runs(settings: Settings, ablation: bool = True) -> list[DatasetRun]:
+    """The library question set, and the 罗湖 set asked again, over one index of every report under
+    ``data/`` (the two 罗湖 reports and the fifteen provincial ones)."""
+    library = settings.replace(corpus_dir=LIBRARY_CORPUS, index_dir=CACHE / "library-index")
+    runs = []
+    for dataset, name in ((LIBRARY, LIBRARY.stem), (LUOHU, f"{LUOHU.stem}-in-library")):
+        items = load_items(dataset)
+        problems = validate(items, LIBRARY_CORPUS)
+        if problems:
+            raise ValueError(f"{dataset} has {len(problems)} problems, first: {problems[0]}")
+        runs.append(run_dataset(name, items, library, ablation))
+    return runs
 
 
 def cmrc_run(settings: Settings, quick: bool, ablation: bool = True) -> DatasetRun:

@@ -38,6 +38,7 @@ class Prediction:
     found: bool
     integrity: bool  # every quote an exact slice of its cited paragraph, and that of its file
     latency_ms: float
+    quote_regions: tuple[str, ...] = ()  # the region of each quote's report, in order
 
 
 def overlap_quote(question: str, passage: str) -> str:
@@ -154,7 +155,12 @@ class Project:
             integrity &= citation.text[citation.start : citation.end] == quote.text
             integrity &= self._file(citation.doc_id)[paragraph.start : paragraph.end] == citation.text
         return Prediction(
-            passages, tuple(q.text for q in answer.quotes), answer.found, integrity, answer.elapsed_ms
+            passages,
+            tuple(q.text for q in answer.quotes),
+            answer.found,
+            integrity,
+            answer.elapsed_ms,
+            tuple(citations[q.citation].region for q in answer.quotes),
         )
 
 

@@ -1,4 +1,9 @@
-"""Command line: ``python -m index build [--corpus DIR] [--index DIR] [--model M]``.
+"""Command line: ``python -m index build [--corpus DIR] [--index DIR] [--model M]`` and
+``python -m index reports [--corpus DIR] [--json]``.
+
+``reports`` lists every report of a library folder with the metadata read for it and where each
+field came from (the text, the file name, a .toml, or derived), so a user can check it before
+building; fields that could not be read are warned about on stderr.
 
 Prints one line per user error and exits non-zero (2 for bad usage); logs go to stderr.
 """
@@ -6,10 +11,12 @@ Prints one line per user error and exits non-zero (2 for bad usage); logs go to 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from index.build import build_index, os_error_line
+from index.corpus import Report, load_corpus
 from index.errors import QAError
 from index.logs import setup_logging
 from index.settings import load_settings
@@ -19,7 +26,62 @@ EXAMPLE = """example:
   python -m index build                          # the bundled reports into .index/
   python -m index build --corpus my_reports/ --index my_index/
   python -m index build --model BAAI/bge-small-zh-v1.5
+  python -m index reports --corpus data/examples/provincial_2026/   # what was read for each report
 """
+FIELDS = (
+    ("region", "地区"),
+    ("year", "年份"),
+    ("reviews", "回顾"),
+    ("plans", "规划"),
+    ("title", "标题"),
+)
+
+
+def _period(period: tuple[int, int] | None) -> str:
+    return f"“{period[0]}–{period[1]}”" if period else ""
+
+
+def report_fields(report: Report) -> dict[str, str]:
+    """The fields ``reports`` shows, as text."""
+    origins = dict(report.origins)
+    return (
+        {
+            "region": f"{report.region or '（未知）'}{f'（{report.level}）' if report.level else ''}",
+            "year": str(report.year or "（未知）"),
+            "reviews": "；".join(x for x in (str(report.reviews or ""), _period(report.review_period)) if x)
+            or "（未知）",
+            "plans": "；".join(
+                x for x in ("、".join(map(str, report.plans)), _period(report.plan_period)) if x
+            )
+            or "（未知）",
+            "title": report.title,
+        }
+        | {f"{name}_from": origins.get(name, "") for name, _ in FIELDS}
+        | {
+            "reviews_from": "; ".join(
+                o for o in (origins.get("reviews", ""), origins.get("review_period", "")) if o
+            ),
+            "plans_from": "; ".join(
+                o for o in (origins.get("plans", ""), origins.get("plan_period", "")) if o
+            ),
+        }
+    )
+
+
+def list_reports(corpus_dir: Path, as_json: bool) -> None:
+    reports = load_corpus(corpus_dir)
+    if as_json:
+        for report in reports:
+            row = {"doc_id": report.doc_id, "path": str(report.path)} | report_fields(report)
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    for report in reports:
+        shown = report_fields(report)
+        print(f"{report.doc_id}  ({report.path})")
+        for name, label in FIELDS:
+            origin = shown[f"{name}_from"]
+            print(f"  {label} {name:<8} {shown[name]}" + (f"    ← {origin}" if origin else ""))
+    print(f"{len(reports)} reports in {corpus_dir}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +102,23 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--index", type=Path, help="index folder to write (default: .index)")
     build.add_argument("--model", help="embedding model: m3e-small, a local folder or a Hugging Face id")
     build.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    reports = commands.add_parser(
+        "reports",
+        help="list each report's metadata and where it came from",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reports.add_argument("--corpus", type=Path, help="library folder (default: data/reports)")
+    reports.add_argument("--json", action="store_true", help="one JSON object per report")
     args = parser.parse_args(argv)
-    setup_logging(args.quiet)
+    setup_logging(getattr(args, "quiet", False))
+    if args.command == "reports":
+        try:
+            list_reports(load_settings().replace(corpus_dir=args.corpus).corpus_dir, args.json)
+        except QAError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return error.exit_code
+        return 0
     try:
         settings = load_settings().replace(corpus_dir=args.corpus, index_dir=args.index, model=args.model)
         folder = build_index(settings)

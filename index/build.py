@@ -26,6 +26,7 @@ from index.store import (
     build_lock,
     current_build,
     load_index,
+    pipeline_version,
     read_manifest,
     save_index,
 )
@@ -90,6 +91,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
         corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
+        pipeline=pipeline_version(),
         counts={"reports": len(reports), "paragraphs": len(paragraphs), "chunks": len(chunks)},
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         build_seconds=round(time.perf_counter() - started, 2),
@@ -106,8 +108,12 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
     return folder
 
 
-def differences(manifest: Manifest, settings: Settings) -> list[str]:
-    """What differs between an index and the settings / its corpus, one phrase each."""
+def differences(manifest: Manifest, settings: Settings, same_corpus_dir: bool = True) -> list[str]:
+    """What differs between an index and the settings / its corpus, one phrase each.
+
+    ``same_corpus_dir``: the index must have been built from ``settings.corpus_dir`` (the default
+    index follows the settings; an index named on the command line serves the folder it was built
+    from, still checked for changes to that folder's reports)."""
     found = []
     if manifest.model != settings.model:
         found.append(f"model: index built with {manifest.model}, settings ask for {settings.model}")
@@ -118,7 +124,13 @@ def differences(manifest: Manifest, settings: Settings) -> list[str]:
             found.append(
                 f"{name}: index has {getattr(manifest, name)}, settings ask for {getattr(settings, name)}"
             )
+    if manifest.pipeline != pipeline_version():
+        found.append("pipeline: built by an earlier version of the cleaning, structure or chunking code")
     corpus_dir = Path(manifest.corpus_dir)
+    if same_corpus_dir and corpus_dir != settings.corpus_dir.resolve():
+        wanted = settings.corpus_dir.resolve()
+        found.append(f"corpus: index built from {corpus_dir}, settings ask for {wanted}")
+        return found
     try:
         fingerprint = corpus_fingerprint(corpus_dir)
     except CorpusError:
@@ -147,7 +159,7 @@ def open_index(settings: Settings, rebuild: bool = True, embedder: Embedder | No
         log.warning("%s — rebuilding", error)
         build_index(settings, embedder)
         return load_index(index_dir)
-    stale = differences(manifest, settings)
+    stale = differences(manifest, settings, same_corpus_dir=rebuild)
     if stale:
         if not rebuild:
             raise IndexMismatchError(
@@ -155,10 +167,5 @@ def open_index(settings: Settings, rebuild: bool = True, embedder: Embedder | No
                 f"run: python -m index build --index {index_dir}"
             )
         log.warning("index %s is out of date (%s) — rebuilding", index_dir, "; ".join(stale))
-        rebuilt = (
-            settings.replace(corpus_dir=Path(manifest.corpus_dir))
-            if any(s.startswith("corpus") for s in stale)
-            else settings
-        )
-        build_index(rebuilt, embedder)
+        build_index(settings, embedder)
     return load_index(index_dir)

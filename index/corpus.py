@@ -1,26 +1,29 @@
 """Corpus loading: a folder of report files in, ``Report`` objects out.
 
-In: a folder of ``.txt``/``.md`` files, each optionally with a ``.toml`` metadata file of the same
-stem (id, title, year, reviews, plans, source).
+In: a folder of ``.txt``/``.md`` files (its subfolders too: a library may keep each region's
+reports apart), each optionally with a ``.toml`` metadata file of the same stem (id, title,
+region, year, reviews, plans, source).
 Out: ``Report`` objects holding the exact file text (decoded UTF-8, never altered) and metadata,
 plus a fingerprint of the whole corpus for the index manifest.
 
-A report without metadata still loads, with its year guessed from its text and a warning. A file
-that cannot be used (empty, binary, not UTF-8) is skipped with a warning naming it; only a corpus
-with no usable report at all is an error.
+Metadata is read from the report's text and file name (``index.metadata``); a ``.toml`` overrides
+any field, and each field records where it came from. A field that can be read from neither gets a
+warning naming the file and the field. A file that cannot be used (empty, binary, not UTF-8) is
+skipped with a warning naming it; only a corpus with no usable report at all is an error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import tomllib
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from index.errors import CorpusError
+from index.metadata import infer
+from index.regions import by_full_name
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +41,16 @@ class Report:
     path: Path
     text: str  # the file's exact text
     source: str = ""
-    region: str = ""  # the place it governs (深圳市罗湖区): a question naming it is not about elsewhere
+    region: str = ""  # official full name of the place it governs (深圳市罗湖区, 浙江省); "" if unknown
+    level: str = ""  # 国家, 省, 市 or 区县; "" if unknown
+    review_period: tuple[int, int] | None = None  # a five-year period it reviews too (2021, 2025)
+    plan_period: tuple[int, int] | None = None  # the five-year period it sets out (2026, 2030)
+    origins: tuple[tuple[str, str], ...] = ()  # field → where its value came from (text, file name, .toml)
 
-
-def _guess_year(text: str) -> int | None:
-    """The report's own year: '2021年政府工作报告' if stated, else the latest frequent year."""
-    stated = re.search(r"((?:19|20)\d\d)年(?:[^。\n]{0,12})?政府工作报告", text)
-    if stated:
-        return int(stated.group(1))
-    years = Counter(int(y) for y in re.findall(r"((?:19|20)\d\d)年", text))
-    frequent = [year for year, count in years.items() if count >= 2]
-    return max(frequent) if frequent else None
+    def covers(self, year: int) -> bool:
+        """Whether the report reviews or plans ``year`` (in a year or a five-year period)."""
+        periods = [p for p in (self.review_period, self.plan_period) if p]
+        return year == self.reviews or year in self.plans or any(a <= year <= b for a, b in periods)
 
 
 def _decode(path: Path, data: bytes) -> str | None:
@@ -97,28 +99,60 @@ def load_report(path: Path) -> Report | None:
 
     meta_path = path.with_suffix(".toml")
     meta = _read_metadata(meta_path) if meta_path.exists() else {}
-    year = meta.get("year")
+    return _with_metadata(path, text, meta)
+
+
+def _period(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return (value[0], value[1])
+    return None
+
+
+def _with_metadata(path: Path, text: str, meta: dict[str, Any]) -> Report:
+    """The report with its metadata read from its text and name, each field overridden by ``meta``."""
+    inferred = infer(text, path)
+    origins = dict(inferred.origins)
+    for key in meta:
+        origins[key] = ".toml"
+    region = str(meta.get("region", inferred.region))
+    level = inferred.level or ""
+    if "region" in meta:
+        division = by_full_name(region)
+        level = str(meta.get("level", division.level if division else ""))
+        origins["level"] = ".toml"
+        if division is None and "level" not in meta:
+            log.warning("%s: region %r in its .toml is not a known division — check the name", path, region)
+    year = meta.get("year", inferred.year)
     if not isinstance(year, int):
-        year = _guess_year(text)
-        if year is None:
-            log.warning("%s: no metadata and no year found in the text; indexed without a year", path)
-            year = 0
-        else:
-            log.warning("%s: no metadata file %s; guessed year %d from the text", path, meta_path.name, year)
-    reviews = meta.get("reviews", year - 1 if year else None)
-    plans = meta.get("plans", [year] if year else [])
+        log.warning("%s: year in %s.toml is not a whole number; using %d", path, path.stem, inferred.year)
+        year = inferred.year
+    reviews = meta.get("reviews", inferred.reviews)
+    review_period = _period(meta.get("review_period")) or inferred.review_period
+    if isinstance(reviews, list):  # reviews = [2021, 2025]: a five-year period
+        review_period = _period(reviews)
+        reviews = review_period[1] if review_period else None
+    if "year" in meta and "reviews" not in meta and origins.get("reviews", "").startswith("derived"):
+        reviews = year - 1 if year else None
+    plans = meta.get("plans", inferred.plans if "year" not in meta else ([year] if year else []))
     if isinstance(plans, int):
         plans = [plans]
+    for field, warning in inferred.warnings:
+        if field not in meta:
+            log.warning("%s", warning)
     return Report(
         doc_id=str(meta.get("id", path.stem)),
-        title=str(meta.get("title", path.stem)),
+        title=str(meta.get("title", inferred.title)),
         year=year,
         reviews=reviews if isinstance(reviews, int) else None,
         plans=tuple(int(p) for p in plans),
         path=path.resolve(),
         text=text,
         source=str(meta.get("source", "")),
-        region=str(meta.get("region", "")),
+        region=region,
+        level=level,
+        review_period=review_period,
+        plan_period=_period(meta.get("plan_period")) or inferred.plan_period,
+        origins=tuple(sorted(origins.items())),
     )
 
 
@@ -127,8 +161,11 @@ def report_files(corpus_dir: Path) -> list[Path]:
         raise CorpusError(f"no corpus folder at {corpus_dir} — pass --corpus DIR with the report files")
     return sorted(
         p
-        for p in corpus_dir.iterdir()
-        if p.suffix.lower() in REPORT_SUFFIXES and p.is_file() and p.name.lower() != "readme.md"
+        for p in corpus_dir.rglob("*")
+        if p.suffix.lower() in REPORT_SUFFIXES
+        and p.is_file()
+        and p.name.lower() != "readme.md"
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
     )
 
 
@@ -149,10 +186,12 @@ def load_corpus(corpus_dir: Path) -> list[Report]:
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
-    """SHA-256 over every report and metadata file's name and bytes: changes when anything does."""
+    """SHA-256 over every report and metadata file's path (within the folder) and bytes: changes when
+    anything does."""
     digest = hashlib.sha256()
     for path in report_files(corpus_dir):
         for part in (path, path.with_suffix(".toml")):
             if part.exists():
-                digest.update(part.name.encode() + b"\0" + part.read_bytes() + b"\0")
+                name = part.relative_to(corpus_dir).as_posix()
+                digest.update(name.encode() + b"\0" + part.read_bytes() + b"\0")
     return digest.hexdigest()

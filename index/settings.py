@@ -60,6 +60,9 @@ class Settings:
     # Multiplier for chunks holding none of the question's words besides its years and the corpus's
     # subject (罗湖区): 「2021年罗湖将重点推进六方面工作:」 is no answer to 2021年罗湖的养老有什么安排.
     off_topic_factor: float = 0.1
+    # Read the regions a question names (浙江, 罗湖区, 湘) and answer only from their reports
+    # (qa/scope.py); off only to measure what it adds.
+    region_scope: bool = True
     # Expand questions with qa/glossary.toml (财政收入 → 一般公共预算收入).
     glossary: bool = True
     expansion_weight: float = 0.3  # BM25 weight of glossary terms against the question's own words

@@ -43,10 +43,27 @@ from index.corpus import Report
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from index.structure import Paragraph
 
-# Bump when the stored tables change shape, or when cleaning, structure, chunking or embedding code
-# changes what they hold: a default index of another version is rebuilt, a named one refused.
+# Bump when the stored tables change shape: a default index of another format is rebuilt, a named
+# one refused. What the cleaning, structure and chunking code puts in them is versioned apart, by a
+# hash of that code (``pipeline_version``), so nobody has to remember to bump a number.
 # 2: reports carry their region; the manifest records quantisation.
-FORMAT_VERSION = 2
+# 3: reports carry level, five-year periods and where each field came from; the manifest records
+#    the pipeline version.
+FORMAT_VERSION = 3
+# The code that decides what an index holds, besides the model: a change to any of these files
+# makes a default index stale.
+PIPELINE_FILES = (
+    "corpus.py",
+    "metadata.py",
+    "regions.py",
+    "regions_short.toml",
+    "clean.py",
+    "structure.py",
+    "chunk.py",
+    "normalize.py",
+    "tokens.py",
+    "store.py",
+)
 CURRENT = "CURRENT"
 DATA_FILES = ("reports.jsonl", "paragraphs.jsonl", "chunks.jsonl", "dense.faiss")
 LIBRARIES = ("sentence-transformers", "faiss-cpu", "bm25s", "jieba", "langchain-text-splitters", "torch")
@@ -63,6 +80,7 @@ class Manifest:
     corpus_fingerprint: str
     chunk_size: int
     chunk_overlap: int
+    pipeline: str  # pipeline_version() of the code that built it
     counts: dict[str, int]
     libraries: dict[str, str]
     built_at: str
@@ -91,6 +109,14 @@ def library_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def pipeline_version() -> str:
+    """A short hash of the index-building code (``PIPELINE_FILES``): changes when that code does."""
+    digest = hashlib.sha256()
+    for name in PIPELINE_FILES:
+        digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _sha256(path: Path) -> str:
@@ -306,4 +332,8 @@ def _report_from_row(row: dict[str, Any]) -> Report:
         text="",
         source=row.get("source", ""),
         region=row.get("region", ""),
+        level=row.get("level", ""),
+        review_period=tuple(row["review_period"]) if row.get("review_period") else None,
+        plan_period=tuple(row["plan_period"]) if row.get("plan_period") else None,
+        origins=tuple((field, origin) for field, origin in row.get("origins", [])),
     )

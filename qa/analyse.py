@@ -5,8 +5,14 @@ Out: its normalised copy and BM25 tokens (made exactly as for the indexed text),
 its everyday words stand for (from ``glossary.toml``: 财政收入 → 一般公共预算收入), the years it
 names (2014, 二〇二〇年), the places it names (福田区), the kind of answer it
 names (多少钱 → money, 是谁 → person), relative years (去年/今年/明年) and the
-period they imply (review of a past year vs plan for the coming one), and the kind of answer it
-wants (a figure, a list, a reason), which later stages use to choose among sentences.
+period they imply (review of a past year vs plan for the coming one), the years of a five-year plan
+it names (“十四五” → 2021–2025), the regions it names read against the library (``qa.scope``), and
+the kind of answer it wants (a figure, a list, a reason), which later stages use to choose among
+sentences.
+
+A region the library has reports for is structure, not a word: its name leaves the search tokens
+(retrieval steers to its reports instead), so 「罗湖2020年财政收入」 does not rank a sentence for
+merely saying 罗湖.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from index.metadata import five_year_periods
 from index.normalize import normalize
 from index.structure import Period
 from index.tokens import place_names, tokenize
+from qa.scope import Library
 
 AnswerKind = Literal["figure", "list", "reason", "other"]
 GLOSSARY = Path(__file__).resolve().parent / "glossary.toml"
@@ -72,6 +80,9 @@ class Query:
     # what its answer must be: "price", "money", "amount", "length", "time", "person", or "" if it
     # does not say
     unit: str = ""
+    periods: tuple[tuple[int, int], ...] = ()  # five-year plans it names (“十四五” → (2021, 2025))
+    regions: tuple[str, ...] = ()  # full names of the regions it names that the library covers
+    foreign: tuple[str, ...] = ()  # full names of the divisions it names that the library does not
 
 
 @functools.cache
@@ -116,7 +127,8 @@ def answer_kind(normalized: str) -> AnswerKind:
     return "other"
 
 
-def analyse(question: str, use_glossary: bool = True) -> Query:
+def analyse(question: str, use_glossary: bool = True, library: Library | None = None) -> Query:
+    """``library``: the loaded reports' regions; without it no region is read from the question."""
     normalized = normalize(question)
     years = [int(y) for y in YEAR.findall(normalized)]
     years += [int(y.translate(_CN_DIGITS)) for y in _CN_YEAR.findall(normalized)]
@@ -128,6 +140,24 @@ def analyse(question: str, use_glossary: bool = True) -> Query:
         periods.add("review")
     period: Period = periods.pop() if len(periods) == 1 else "unknown"
     tokens = tuple(tokenize(normalized))
+    places = tuple(dict.fromkeys(place_names(normalized)))
+    regions: tuple[str, ...] = ()
+    foreign: tuple[str, ...] = ()
+    if library is not None:
+        mentions = library.mentions(normalized)
+        covered = [m for m in mentions if library.covers(m.region)]
+        regions = tuple(m.region.full_name for m in covered)
+        foreign = tuple(m.region.full_name for m in mentions if m not in covered)
+        dropped = library.question_tokens(covered)
+        tokens = tuple(t for t in tokens if t not in dropped)
+        # A covered region is searched as scope, not checked as a place in the paragraph; an
+        # uncovered one must be (its name as written).
+        places = tuple(
+            dict.fromkeys(
+                [p for p in places if not any(p in m.text or m.text in p for m in covered)]
+                + [m.text for m in mentions if m not in covered]
+            )
+        )
     expansions, alternatives = expand(normalized) if use_glossary else ((), ())
     return Query(
         question,
@@ -139,6 +169,9 @@ def analyse(question: str, use_glossary: bool = True) -> Query:
         answer_kind(normalized),
         tuple(t for t in expansions if t not in tokens),
         alternatives,
-        tuple(dict.fromkeys(place_names(normalized))),
+        places,
         next((unit for unit, cue in UNIT_CUES.items() if cue.search(normalized)), ""),
+        tuple(dict.fromkeys(five_year_periods(normalized))),
+        regions,
+        foreign,
     )

@@ -18,6 +18,7 @@ from typing import Any
 from index.build import open_index
 from index.embed import Embedder, load_embedder
 from index.errors import IndexMismatchError, UsageError
+from index.regions import by_full_name
 from index.settings import Settings
 from index.store import StoredIndex
 from qa.analyse import Query, analyse
@@ -26,6 +27,7 @@ from qa.passage import windows
 from qa.quote import TermWeights, candidate_sentences, choose_quotes
 from qa.refuse import Refusal, Verdict
 from qa.retrieve import retrieve
+from qa.scope import Library
 
 NOT_FOUND = "报告中没有找到这个问题的答案。"
 HITS_PER_PASSAGE = 40
@@ -43,6 +45,8 @@ class Citation:
     doc_id: str
     title: str
     year: int
+    region: str  # official full name of the report's region (浙江省, 深圳市罗湖区); "" if unknown
+    level: str  # 国家, 省, 市 or 区县; "" if unknown
     section: str
     paragraph: int
     text: str  # the whole paragraph, verbatim
@@ -54,6 +58,8 @@ class Citation:
 class Passage:
     rank: int
     doc_id: str
+    region: str
+    level: str
     paragraph: int
     text: str  # whole sentences of the paragraph, verbatim
     score: float
@@ -88,9 +94,20 @@ def clean_question(question: str, max_chars: int) -> str:
     return cleaned
 
 
+def report_label(title: str, region: str) -> str:
+    """The report's title, with its region put first when the title does not name it (a title such as
+    「政府工作报告」 or 「罗湖区2021年政府工作报告」 names no province or a short form only)."""
+    division = by_full_name(region) if region else None
+    said = {region, division.name, division.short} if division else {region}
+    if not region or any(name and name in title for name in said):
+        return title
+    return f"{region} · {title}"
+
+
 def citation_label(citation: Citation) -> str:
+    """「浙江省2026年政府工作报告 · 一、2025年和“十四五”时期工作回顾 · 第12段」"""
     section = citation.section.split(" > ")[-1] if citation.section else ""
-    parts = [citation.title, section, f"第{citation.paragraph}段"]
+    parts = [report_label(citation.title, citation.region), section, f"第{citation.paragraph}段"]
     return " · ".join(p for p in parts if p)
 
 
@@ -110,8 +127,8 @@ def to_markdown(
     if passages:
         lines.append("可能相关的段落：")
         for p in passages[:3]:
-            title = stored.reports[p.doc_id].title
-            lines.append(f"- {title} 第{p.paragraph}段：{p.text}")
+            report = stored.reports[p.doc_id]
+            lines.append(f"- {report_label(report.title, report.region)} 第{p.paragraph}段：{p.text}")
     return "\n\n".join(lines)
 
 
@@ -140,7 +157,27 @@ class Answerer:
                 "run: python -m index build"
             )
         self.weights = TermWeights(self.stored)
-        self.refusal = Refusal(self.stored, self.weights, settings.found_threshold, settings.evidence_checks)
+        self.library = Library(self.stored.reports.values())
+        self.refusal = Refusal(
+            self.stored, self.weights, settings.found_threshold, settings.evidence_checks, self.library
+        )
+
+    def analyse(self, question: str) -> Query:
+        """The question read against this library (its regions, the glossary if enabled)."""
+        return analyse(question, self.settings.glossary, self.library if self.settings.region_scope else None)
+
+    def scope(self, query: Query, doc_ids: frozenset[str] | None) -> frozenset[str] | None:
+        """The reports a question may be answered from: those of the regions it names (within the
+        user's choice ``doc_ids``), or ``doc_ids`` when it names none the library covers."""
+        if not query.regions:
+            return doc_ids
+        named = {
+            doc_id
+            for name in query.regions
+            if (region := by_full_name(name)) is not None
+            for doc_id in self.library.reports_for(region)
+        }
+        return frozenset(named if doc_ids is None else named & doc_ids)
 
     def search(
         self, query: Query, doc_ids: frozenset[str] | None = None, limit: int | None = None
@@ -152,11 +189,17 @@ class Answerer:
         return fuse(self.stored, query, scores, self.settings, self.weights.topical(query), limit, doc_ids)
 
     def evidence(self, query: Query, doc_ids: frozenset[str] | None, top_k: int) -> tuple[list[Hit], Verdict]:
-        """The hits for ``top_k`` passages and the verdict on the sentences of the top ones."""
+        """The hits for ``top_k`` passages and the verdict on the sentences of the top ones, from the
+        reports in the question's scope (``scope``)."""
+        scoped = self.scope(query, doc_ids)
+        if scoped is not None and not scoped:
+            named = "、".join(query.regions)
+            return [], Verdict(False, (), f"所选的报告中没有{named}的报告，请在「地区」中加上它。")
         # Passages are cut from the best hits; a paragraph's later chunks add nothing once it is shown
         # whole, so a few hits per passage are plenty.
-        hits = self.search(query, doc_ids, HITS_PER_PASSAGE * top_k)
-        return hits, self.refusal.judge(query, candidate_sentences(self.stored, query, hits, self.weights))
+        hits = self.search(query, scoped, HITS_PER_PASSAGE * top_k)
+        candidates = candidate_sentences(self.stored, query, hits, self.weights)
+        return hits, self.refusal.judge(query, candidates, scoped)
 
     def ask(self, question: str, top_k: int | None = None, doc_ids: Iterable[str] | None = None) -> Answer:
         """Answer ``question`` from all reports, or only from those in ``doc_ids``."""
@@ -168,7 +211,7 @@ class Answerer:
         allowed = None if doc_ids is None else frozenset(doc_ids)
         if allowed is not None and not allowed & set(self.stored.reports):
             raise UsageError("请至少选择一份已收录的报告再提问。")
-        query = analyse(text, self.settings.glossary)
+        query = self.analyse(text)
         hits, verdict = self.evidence(query, allowed, top_k)
         quotes: list[Quote] = []
         citations: list[Citation] = []
@@ -184,6 +227,8 @@ class Answerer:
                         paragraph.doc_id,
                         report.title,
                         report.year,
+                        report.region,
+                        report.level,
                         paragraph.section,
                         paragraph.number,
                         paragraph.text,
@@ -196,6 +241,8 @@ class Answerer:
             Passage(
                 rank,
                 w.paragraph.doc_id,
+                self.stored.reports[w.paragraph.doc_id].region,
+                self.stored.reports[w.paragraph.doc_id].level,
                 w.paragraph.number,
                 w.text,
                 round(w.score, 6),

@@ -1,9 +1,13 @@
 """The chat page's logic, without the page: testable with no browser and no gradio.
 
-In: an ``Answerer`` and its ``Answer`` objects, the user's text, the page's settings.
-Out: chat messages (Markdown whose every piece of question or report text is escaped), the
-「来源」 panel's HTML (the whole paragraph, the quote in <mark>), the list of sources a user can
-pick, and follow-up questions rewritten into complete ones by fixed rules (no language model).
+In: an ``Answerer`` and its ``Answer`` objects, the loaded index's reports, the user's text, the
+page's settings.
+Out: chat messages (Markdown whose every piece of question or report text is escaped; each quote's
+[n] marker carries the number of its source so a click on it can open that source), the 「来源」
+panel's HTML (the whole paragraph, the quote in <mark>), the list of sources a user can pick, the
+library's facets (regions and years with their report counts, the reports a selection leaves), its
+summary line, table and example questions, and follow-up questions rewritten into complete ones by
+fixed rules (no language model).
 
 Escaping: ``escape_text`` runs ``html.escape`` and then turns the characters Markdown gives a
 meaning to into numeric entities, so neither typed nor indexed text can add a tag, a link or
@@ -15,10 +19,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from index.corpus import Report
+from index.regions import LEVELS, by_full_name, is_common_word, lookup, short_name
 from index.store import StoredIndex
-from qa.answer import NOT_FOUND, Answer, citation_label
+from qa.answer import NOT_FOUND, Answer, citation_label, report_label
 
 # ---------------------------------------------------------------------------------------------
 # Escaping
@@ -39,13 +46,203 @@ def escape_html(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reports: filter choices and a filtered ask
+# The library: facets to narrow a question to some reports, a summary and a table of them
+
+UNKNOWN_REGION = "未知地区"
+SUMMARY_REGIONS = 6  # regions named in the summary line before the rest fold into 「等N个地区」
+EXAMPLE_COUNT = 4
+# Generic questions and the phrase a report must contain for the question to be put to it: an
+# example is only offered where the report speaks of its subject.
+EXAMPLE_TEMPLATES: tuple[tuple[str, str], ...] = (
+    ("一般公共预算收入", "{region}{reviews}年一般公共预算收入是多少？"),
+    ("主要预期目标", "{region}{plan}年经济社会发展的主要预期目标是什么？"),
+    ("城镇新增就业", "{region}{plan}年城镇新增就业目标是多少？"),
+    ("民生实事", "{region}{plan}年要办哪些民生实事？"),
+    ("地区生产总值", "{region}{reviews}年地区生产总值增长多少？"),
+)
+_CN_DIGITS = "零一二三四五六七八九"
 
 
-def report_choices(stored: StoredIndex) -> list[tuple[str, str]]:
-    """(label, doc_id) for the report checkboxes, newest report first."""
-    reports = sorted(stored.reports.values(), key=lambda r: (r.year, r.doc_id), reverse=True)
-    return [(f"{r.year}年报告（回顾{r.reviews}年）", r.doc_id) for r in reports]
+def region_of(report: Report) -> str:
+    """The report's region as the facets name it: its full name, or 「未知地区」."""
+    return report.region or UNKNOWN_REGION
+
+
+def _level_rank(level: str) -> int:
+    """国家 0, 省 1, 市 2, 区县 3; an unknown level after them."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)  # type: ignore[arg-type]
+
+
+def _region_order(reports: Iterable[Report]) -> list[tuple[str, int]]:
+    """(region, report count), higher levels first (国家, 省, 市, 区县), then in the official order
+    of division codes (北京市, 天津市, 河北省…; names not in the table by name); unknown last."""
+    counts: dict[str, int] = {}
+    levels: dict[str, int] = {}
+    for report in reports:
+        region = region_of(report)
+        counts[region] = counts.get(region, 0) + 1
+        rank = _level_rank(report.level)
+        levels[region] = min(levels.get(region, rank), rank)
+    if UNKNOWN_REGION in levels:
+        levels[UNKNOWN_REGION] = len(LEVELS) + 1
+
+    def order(item: tuple[str, int]) -> tuple[int, str, str]:
+        division = by_full_name(item[0]) if item[0] != UNKNOWN_REGION else None
+        return (levels[item[0]], division.code if division else "999999", item[0])
+
+    return sorted(counts.items(), key=order)
+
+
+def region_choices(reports: Iterable[Report]) -> list[tuple[str, str]]:
+    """(label, region) for the 「地区」 filter: 「浙江省（1份）」, by level then name."""
+    return [(f"{region}（{count}份）", region) for region, count in _region_order(reports)]
+
+
+def year_choices(reports: Iterable[Report]) -> list[tuple[str, int]]:
+    """(label, year delivered) for the 「年份」 filter, newest first: 「2026年（15份）」."""
+    counts: dict[int, int] = {}
+    for report in reports:
+        counts[report.year] = counts.get(report.year, 0) + 1
+    return [(f"{year}年（{count}份）", year) for year, count in sorted(counts.items(), reverse=True)]
+
+
+def selected_doc_ids(
+    reports: Iterable[Report], regions: Iterable[str] | None, years: Iterable[int | str] | None
+) -> list[str]:
+    """Ids of the reports in one of ``regions`` and delivered in one of ``years``; an empty (or
+    None) selection of either does not filter. The order of ``reports`` is kept."""
+    wanted_regions = set(regions or ())
+    wanted_years = {int(year) for year in years or ()}
+    return [
+        r.doc_id
+        for r in reports
+        if (not wanted_regions or region_of(r) in wanted_regions)
+        and (not wanted_years or r.year in wanted_years)
+    ]
+
+
+def scope_note(count: int, total: int) -> str:
+    """What the filters leave to search, under them (plain text)."""
+    if count == 0:
+        return "没有符合条件的报告：请更改地区或年份。"
+    return f"将检索全部 {total} 份报告。" if count == total else f"将检索 {count} / {total} 份报告。"
+
+
+def library_summary(reports: Iterable[Report]) -> str:
+    """The line under the page title (Markdown, escaped): 「报告库：17 份报告 · 地区：河北省、河南省…
+    等16个地区 · 年份：2015–2026」."""
+    reports = list(reports)
+    regions = [region for region, _ in _region_order(reports)]
+    shown = "、".join(regions[:SUMMARY_REGIONS])
+    if len(regions) > SUMMARY_REGIONS:
+        shown += f"等{len(regions)}个地区"
+    first, last = min(r.year for r in reports), max(r.year for r in reports)
+    years = str(first) if first == last else f"{first}–{last}"
+    return escape_text(f"报告库：{len(reports)} 份报告 · 地区：{shown} · 年份：{years}")
+
+
+def _chinese_number(number: int) -> str:
+    """1–99 in Chinese numerals (14 → 十四), for the names of five-year plans."""
+    tens, ones = divmod(number, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十")
+    return head + (_CN_DIGITS[ones] if ones or not head else "")
+
+
+def period_text(period: tuple[int, int] | None) -> str:
+    """「“十四五”2021–2025」 for a five-year plan's period; other spans as bare years."""
+    if period is None:
+        return ""
+    start, end = period
+    number = _plan_number(start) if end - start == 4 else None
+    return f"“{_chinese_number(number)}五”{start}–{end}" if number else f"{start}–{end}"
+
+
+def _plan_number(start: int) -> int | None:
+    """Which five-year plan starts in ``start``: the first two ran 1953–1962, the third began in 1966
+    after three years of readjustment, and each since has followed the last."""
+    if start in (1953, 1958):
+        return (start - 1953) // 5 + 1
+    if start >= 1966 and (start - 1966) % 5 == 0:
+        return (start - 1966) // 5 + 3
+    return None
+
+
+def _covered(years: Iterable[int], period: tuple[int, int] | None) -> str:
+    parts = ["、".join(f"{year}年" for year in years), period_text(period)]
+    return "；".join(p for p in parts if p) or "—"
+
+
+def library_table(stored: StoredIndex) -> str:
+    """The 「报告库」 view: one row per report with its metadata (HTML, all text escaped)."""
+    paragraphs: dict[str, int] = {}
+    for doc_id, _ in stored.paragraphs:
+        paragraphs[doc_id] = paragraphs.get(doc_id, 0) + 1
+    order = {region: i for i, (region, _) in enumerate(_region_order(stored.reports.values()))}
+    reports = sorted(stored.reports.values(), key=lambda r: (order[region_of(r)], -r.year, r.doc_id))
+    head = "".join(f"<th>{name}</th>" for name in ("标题", "地区", "级别", "年份", "回顾", "规划", "段落数"))
+    rows = []
+    for r in reports:
+        reviews = _covered([r.reviews] if r.reviews is not None else [], r.review_period)
+        cells = (
+            r.title,
+            region_of(r),
+            r.level or "—",
+            f"{r.year}年",
+            reviews,
+            _covered(r.plans, r.plan_period),
+            str(paragraphs.get(r.doc_id, 0)),
+        )
+        rows.append("<tr>" + "".join(f"<td>{escape_html(cell)}</td>" for cell in cells) + "</tr>")
+    return (
+        '<div class="govqa-library"><table>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        "</table></div>"
+    )
+
+
+def _short_region(report: Report) -> str:
+    region = by_full_name(report.region) if report.region else None
+    return region.short if region else short_name(report.region)
+
+
+def example_questions(stored: StoredIndex, count: int = EXAMPLE_COUNT) -> list[str]:
+    """A few questions the library can be asked, from generic templates filled with a report's short
+    region name and years: one per region, newest reports first, each only where the report mentions
+    the template's subject. Reports of unknown region are left out (a question must name a place)."""
+    texts: dict[str, list[str]] = {}
+    for (doc_id, _), paragraph in stored.paragraphs.items():
+        texts.setdefault(doc_id, []).append(paragraph.text)
+    order = {region: i for i, (region, _) in enumerate(_region_order(stored.reports.values()))}
+    reports = sorted(
+        (r for r in stored.reports.values() if r.region), key=lambda r: (-r.year, order[r.region], r.doc_id)
+    )
+    examples: list[str] = []
+    used_regions: set[str] = set()
+    for report in reports:
+        if len(examples) >= count:
+            break
+        if report.region in used_regions:
+            continue
+        text = "\n".join(texts.get(report.doc_id, ()))
+        for offset in range(len(EXAMPLE_TEMPLATES)):
+            # Rotating the templates gives each region a different kind of question.
+            subject, template = EXAMPLE_TEMPLATES[(len(examples) + offset) % len(EXAMPLE_TEMPLATES)]
+            if (
+                subject not in text
+                or ("{reviews}" in template and report.reviews is None)
+                or ("{plan}" in template and not report.plans)
+            ):
+                continue
+            examples.append(
+                template.format(
+                    region=_short_region(report),
+                    reviews=report.reviews,
+                    plan=report.plans[0] if report.plans else "",
+                )
+            )
+            used_regions.add(report.region)
+            break
+    return examples
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,22 +252,41 @@ def report_choices(stored: StoredIndex) -> list[tuple[str, str]]:
 def source_label(stored: StoredIndex, doc_id: str, paragraph: int) -> str:
     """report title · last section segment · 第N段 (plain text, not escaped)."""
     report = stored.reports.get(doc_id)
-    title = report.title if report else doc_id
+    title = report_label(report.title, report.region) if report else doc_id
     para = stored.paragraphs.get((doc_id, paragraph))
     section = para.section.split(" > ")[-1] if para and para.section else ""
     return " · ".join(p for p in (title, section, f"第{paragraph}段") if p)
 
 
+def citation_marker(n: int, first_source: int | None = None) -> str:
+    """The 「[n]」 after a quote (fixed markup: ``n`` and ``first_source`` are numbers). With
+    ``first_source`` (where this answer's sources start in the conversation's list of sources) the
+    marker names its source, ``first_source + n - 1``, for the page's click handler: in a class,
+    since the chat's HTML sanitiser drops data attributes but keeps classes."""
+    if first_source is None:
+        return f"**[{n}]**"
+    source = int(first_source) + int(n) - 1
+    return (
+        f'<span class="govqa-cite govqa-source-{source}" role="button" tabindex="0" '
+        f'title="查看原文"><strong>[{int(n)}]</strong></span>'
+    )
+
+
 def format_answer(
-    answer: Answer, stored: StoredIndex, show_scores: bool = False, rewritten_from: str | None = None
+    answer: Answer,
+    stored: StoredIndex,
+    show_scores: bool = False,
+    rewritten_from: str | None = None,
+    first_source: int | None = None,
 ) -> str:
-    """The assistant's chat message (Markdown, all text escaped)."""
+    """The assistant's chat message (Markdown, all text escaped). ``first_source``: see
+    ``citation_marker``; None leaves the markers plain."""
     parts: list[str] = []
     if rewritten_from is not None:
         parts.append(f"*按上文理解为：{escape_text(answer.question)}*")
     if answer.found:
         for quote in answer.quotes:
-            parts.append(f"> {escape_text(quote.text)} **[{quote.citation}]**")
+            parts.append(f"> {escape_text(quote.text)} {citation_marker(quote.citation, first_source)}")
         cites = "<br>".join(f"[{c.n}] {escape_text(citation_label(c))}" for c in answer.citations)
         parts.append(f"<small>{cites}</small>")
     else:
@@ -179,7 +395,8 @@ def source_html(stored: StoredIndex, target: SourceTarget | None) -> str:
     label = f'<span class="govqa-tag">{escape_html(target.label)}</span> ' if target.label else ""
     return (
         '<div class="govqa-source">'
-        f'<div class="govqa-title">{label}{escape_html(report.title)}（{report.year}年）</div>'
+        f'<div class="govqa-title">{label}{escape_html(report_label(report.title, report.region))}'
+        f"（{report.year}年）</div>"
         f'<div class="govqa-meta">章节：{section}</div>'
         f'<div class="govqa-meta">第{target.paragraph}段 / 共{total}段{escape_html(where)}</div>'
         f'<p class="govqa-text">{body}</p>'
@@ -194,6 +411,7 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)(年)?")
 _CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}年")
 _RELATIVE = re.compile(r"前年|去年|上一年|今年|本年|明年")
 _END = r"\s*[？?。．.!！]*\s*$"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 # 「那2014年呢？」「2014年的呢」「那么2014年的情况如何？」
 YEAR_FOLLOW_UP = re.compile(
     r"^\s*(?:那么?|那|还有)?\s*((?:19|20)\d\d)\s*年?\s*(?:的)?\s*(?:情况|数据|数字)?\s*"
@@ -237,6 +455,9 @@ def rewrite_follow_up(question: str, previous: str | None) -> str:
     if not previous or not text:
         return question
     previous = previous.strip()
+    region_match = REGION_FOLLOW_UP.match(text)
+    if region_match and _region_name(region_match.group(1)):
+        return _swap_region(previous, region_match.group(1))
     year_match = YEAR_FOLLOW_UP.match(text)
     if year_match:
         year = year_match.group(1)
@@ -265,6 +486,34 @@ def rewrite_follow_up(question: str, previous: str | None) -> str:
         # year and subject carry over; retrieval weighs the words of both.
         return f"{previous} {text}"
     return question
+
+
+# 「那湖北呢？」「湖南的呢？」「浙江的情况呢」「那罗湖区呢」: another region, the same question.
+REGION_FOLLOW_UP = re.compile(
+    r"^\s*(?:那么?|那|还有)?\s*([\u4e00-\u9fff]{1,12}?)\s*(?:的)?\s*(?:情况|数据|数字)?\s*"
+    r"(?:呢|怎么样|如何|又如何|又是多少|是多少)" + _END
+)
+
+
+def _region_name(text: str) -> bool:
+    """Whether ``text`` names one administrative division (浙江, 湘, 罗湖区): a province or prefecture,
+    a name of three or more characters, or a county's short name no other county shares (城区 is the
+    name of five)."""
+    found = lookup(text)
+    if not found or (len(text) == 1 and is_common_word(text)):
+        return False
+    return len(text) >= 3 or found[0].level in ("省", "市") or len(found) == 1
+
+
+def _swap_region(previous: str, region: str) -> str:
+    """``previous`` with the first region it names replaced by ``region`` (or ``region`` put first)."""
+    for start in range(len(previous)):
+        for end in range(min(len(previous), start + 12), start, -1):
+            name = previous[start:end]
+            # A one-character short name (浙) counts only before a figure or the end, not inside a word.
+            if _region_name(name) and (len(name) > 1 or not _CJK.match(previous[end : end + 1])):
+                return previous[:start] + region + previous[end:]
+    return f"{region}{previous}"
 
 
 def _is_bare_ask(text: str) -> bool:

@@ -56,6 +56,12 @@ def target_periods(stored: StoredIndex, query: Query) -> dict[str, set[str]]:
                 wanted.setdefault(report.doc_id, set()).add("review")
             if year in report.plans:
                 wanted.setdefault(report.doc_id, set()).add("plan")
+        # “十四五”: the report that reviews that five-year period, or sets it out.
+        for period in query.periods:
+            if period == report.review_period:
+                wanted.setdefault(report.doc_id, set()).add("review")
+            if period == report.plan_period:
+                wanted.setdefault(report.doc_id, set()).add("plan")
     if query.relative and not query.years:
         # 去年 alone fits every report; it only tells the period, not the report.
         return {}

@@ -15,21 +15,30 @@ narrows the sentences that may be quoted or refuses with a reason a user can rea
   answered only from sentences that hold an amount of money, a figure in 亿/万, a length, a time, a price
   per unit, or a person's name other than those the question itself names (黄贝中学的校长是谁 is not
   answered by a sentence naming 黄贝中学).
-- **places**: a place the question names (福田区, 香港), other than the reports' own region, must
-  appear in the quoted paragraph.
+- **places**: a place the question names (福田区, 香港), other than the region of the reports it is
+  answered from, must appear in the quoted paragraph. The region a question names is not checked
+  here: it chose the reports searched (``qa.scope``), whose 「我省」「全区」 mean it. A division the
+  library has no report for (江苏省 in a library of other provinces) that no paragraph names gets a
+  reason listing what the library covers.
+- **years** also read five-year periods: a paragraph of a report's review that speaks of the period
+  (“十四五”, 五年来) is about its years, as is a sentence that names one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from index.corpus import Report
+from index.metadata import five_year_periods
 from index.normalize import normalize
 from index.store import StoredIndex
 from index.tokens import person_names
 from qa.analyse import YEAR, Query
 from qa.quote import Sentence, TermWeights
+from qa.scope import Library
 
 _PLACE = re.compile(
     r"(?:省|市|区|县|镇|乡|村|州|岛|港|湾|口岸|街道)$|^(?:北京|上海|天津|重庆|香港|澳门|台湾|广州)"
@@ -90,6 +99,20 @@ def without_years(query: Query) -> Query:
     return dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
 
 
+_FIVE_YEARS = re.compile(r"十[一二三四五六七八九]五|五年")
+
+
+def covered_years(reports: Iterable[Report]) -> set[int]:
+    """The years some report reviews or plans (a year inside a five-year period is not covered by the
+    period: a plan for 2021–2025 does not state what 2023 achieved)."""
+    years: set[int] = set()
+    for report in reports:
+        years.update(report.plans)
+        if report.reviews:
+            years.add(report.reviews)
+    return years
+
+
 def _years_text(years: set[int] | list[int]) -> str:
     return "、".join(str(y) for y in sorted(years))
 
@@ -98,15 +121,20 @@ class Refusal:
     """Checks fixed for one loaded index."""
 
     def __init__(
-        self, stored: StoredIndex, weights: TermWeights, threshold: float, checks: bool = True
+        self,
+        stored: StoredIndex,
+        weights: TermWeights,
+        threshold: float,
+        checks: bool = True,
+        library: Library | None = None,
     ) -> None:
         self.stored = stored
         self.weights = weights
         self.threshold = threshold
         self.checks = checks  # the place, unit and year checks below (off for the ablation)
-        reports = stored.reports.values()
-        self.covered_years = {r.reviews for r in reports if r.reviews} | {y for r in reports for y in r.plans}
-        self.regions = {normalize(r.region) for r in reports if r.region}
+        self.library = library or Library(stored.reports.values())
+        self.covered_years = covered_years(stored.reports.values())
+        self.regions = {normalize(r.region) for r in stored.reports.values() if r.region}
 
     def sentence_years(self, sentence: Sentence) -> set[int]:
         """The years a sentence speaks of: its paragraph's period in its report, and years it writes."""
@@ -118,10 +146,26 @@ class Refusal:
             "plan": set(report.plans),
         }.get(paragraph.period, reviewed | set(report.plans))
         written = {int(y) for y in YEAR.findall(sentence.text)}
-        # A year no report reviews or plans (1997, 2016) is spoken of only where it is written; the
-        # paragraph around the sentence is context enough (an encyclopaedia entry names its year once).
         elsewhere = {int(y) for y in YEAR.findall(paragraph.text)} - self.covered_years
         return years | written | elsewhere
+
+    def _relative_years(self, query: Query, sentence: Sentence) -> set[int]:
+        """The years 去年/今年/明年 name in the report of ``sentence``."""
+        year = self.stored.reports[sentence.paragraph.doc_id].year
+        return {year + offset for offset in query.relative} if year else set()
+
+    def sentence_periods(self, sentence: Sentence) -> set[tuple[int, int]]:
+        """The five-year periods a sentence speaks of: those it names, and its report's reviewed or
+        planned period where its paragraph (or section) speaks of five years (“十四五”, 五年来)."""
+        paragraph = sentence.paragraph
+        report = self.stored.reports[paragraph.doc_id]
+        periods = set(five_year_periods(normalize(sentence.text)))
+        if _FIVE_YEARS.search(paragraph.text) or _FIVE_YEARS.search(paragraph.section):
+            if report.review_period and paragraph.period != "plan":
+                periods.add(report.review_period)
+            if report.plan_period and paragraph.period != "review":
+                periods.add(report.plan_period)
+        return periods
 
     def foreign_places(self, query: Query) -> list[str]:
         """Places the question names that are not (part of) the reports' own region."""
@@ -130,13 +174,17 @@ class Refusal:
             for p in query.places
             # jieba also tags common words as places (新建 is a county, 东西 "thing"): only names that
             # read as administrative places count.
-            if _PLACE.search(p)
+            # A division the library has no report for (江苏, 北京) is a place however it is written.
+            if (_PLACE.search(p) or any(p in name for name in query.foreign))
             and p not in _GENERIC_PLACES
             and not any(p in region or region in p for region in self.regions)
         ]
 
-    def judge(self, query: Query, candidates: list[Sentence]) -> Verdict:
-        """``candidates``: the sentences that may be quoted, best first (``qa.quote.candidate_sentences``)."""
+    def judge(
+        self, query: Query, candidates: list[Sentence], doc_ids: frozenset[str] | None = None
+    ) -> Verdict:
+        """``candidates``: the sentences that may be quoted, best first (``qa.quote.candidate_sentences``);
+        ``doc_ids``: the reports searched (all when None), whose years a refusal names."""
         content = without_years(query)
 
         def covers(sentence: Sentence) -> float:
@@ -173,6 +221,13 @@ class Refusal:
                 if all(p in normalize(s.paragraph.text + s.paragraph.section) for p in places)
             ]
             if not candidates:
+                if query.foreign:
+                    return Verdict(
+                        False,
+                        (),
+                        f"报告库中没有{'、'.join(query.foreign)}的政府工作报告。"
+                        f"报告库收录：{self.library.summary()}。",
+                    )
                 return Verdict(False, (), f"报告中没有关于{'、'.join(places)}的内容。")
 
         if query.unit:
@@ -183,17 +238,39 @@ class Refusal:
                 return Verdict(False, (), UNIT_MISSING[query.unit])
             candidates = in_unit
 
-        if query.years:
+        if query.relative and not query.years and not query.periods:
+            # 去年/今年 are read in each report's own time: a 2026 report's 去年 is 2025, a 2015
+            # report's is 2014. Only sentences about that year of their report may answer.
+            about = [s for s in candidates if self.sentence_years(s) & self._relative_years(query, s)]
+            if not about:
+                return Verdict(False, (), "报告中没有找到这一年的这项内容。")
+            if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):
+                return Verdict(False, (), "报告中没有找到这一年的这项内容。")
+            candidates = about
+        if query.years or query.periods:
             # 「2015年的报告里说，去年……」: a year with 去年/今年 may name the report, not the fact.
             wanted = set(query.years) | {y + offset for y in query.years for offset in query.relative}
-            about = [s for s in candidates if self.sentence_years(s) & wanted]
-            other_years = f"报告中没有找到{_years_text(wanted)}年的这项内容。"
+            periods = set(query.periods)
+            about = [
+                s
+                for s in candidates
+                if self.sentence_years(s) & wanted or (periods and self.sentence_periods(s) & periods)
+            ]
+            named = [f"{a}–{b}" for a, b in sorted(periods)] + [str(y) for y in sorted(wanted)]
+            other_years = f"报告中没有找到{'、'.join(named)}年的这项内容。"
+            if not about and not wanted:
+                return Verdict(False, (), other_years)
             if not about:
-                if not wanted & self.covered_years:
+                searched = (
+                    covered_years(self.stored.reports[d] for d in doc_ids if d in self.stored.reports)
+                    if doc_ids is not None
+                    else self.covered_years
+                )
+                if not wanted & searched:
                     return Verdict(
                         False,
                         (),
-                        f"报告涉及的年份是{_years_text(self.covered_years)}年，没有{_years_text(wanted)}年的内容。",
+                        f"报告涉及的年份是{_years_text(searched)}年，没有{_years_text(wanted)}年的内容。",
                     )
                 return Verdict(False, (), other_years)
             if max(map(covers, about)) < YEAR_COVERAGE_RATIO * max(map(covers, candidates)):

@@ -7,6 +7,7 @@ pipeline run in seconds without torch. Tests marked ``slow`` use the real model.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,15 @@ class FakeEmbedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.embed_passages(texts)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads the developer's own ``govqa.toml`` or ``GOVQA_*`` variables (subprocesses that a
+    test starts inherit the cleaned environment)."""
+    for key in [k for k in os.environ if k.startswith("GOVQA_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GOVQA_SETTINGS", str(tmp_path_factory.getbasetemp() / "no-settings.toml"))
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,14 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, against the chat page.
 
-The page runs in this process (a gradio server thread on 127.0.0.1 and a free port) over the
-fake-embedder index from conftest, so the test needs no model. It asks a question, sees the quoted
-answer with [1], picks the citation, sees the paragraph with the quote in <mark>, pages to the
-next and previous paragraphs, checks that typed markup stays text, that an over-long question
-gets a Chinese warning, and that no request left the machine. The last view is saved to
-tests/artifacts/browser.png.
+The page runs in this process (a gradio server thread on 127.0.0.1 and a free port) over a small
+library of four reports in two levels and three regions (the two 罗湖 reports with their .toml, and
+the 浙江 and 湖南 2026 reports from data/examples/), indexed with conftest's fake embedder, so the
+test needs no model. It asks a question, sees the quoted answer with [1], picks the citation, sees
+the paragraph with the quote in <mark>, pages to the next and previous paragraphs; chooses a region
+in the 「地区」 filter and sees an answer cited from that region only; clicks the [1] marker in
+that answer and sees its paragraph in 「来源」; checks that typed markup stays text, that an
+over-long question gets a Chinese warning, and that no request left the machine. The last view is
+saved to tests/artifacts/browser.png (and the 「报告库」 tab to tests/artifacts/library.png).
 
 Needs: ``apt-get install chromium`` and ``pip install playwright`` (no ``playwright install``:
 the Debian browser is used). Skipped when they are missing, except under CI=true.
@@ -20,6 +23,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import REPORTS_DIR, FakeEmbedder
+
+from index.build import build_index
+from index.settings import PROJECT_ROOT, Settings
+from index.store import load_index
+from qa.answer import Answerer, citation_label, report_label
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +45,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 QUESTION = "2020年罗湖区一般公共预算收入是多少？"
+PROVINCIAL = PROJECT_ROOT / "data" / "examples" / "provincial_2026"
+PROVINCIAL_REPORTS = ("浙江省_2026.txt", "湖南省_2026.txt")
+# Asked of the whole library it cites 浙江 first; with 湖南省 chosen in 「地区」, 湖南 only.
+REGION = "湖南省"
+REGION_QUESTION = "2026年城镇新增就业目标是多少？"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 TIMEOUT_MS = 30_000
 
@@ -62,12 +76,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def library_answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    """An answerer over four reports of three regions (no .toml for the provincial ones: their
+    metadata is read from their text)."""
+    library = tmp_path_factory.mktemp("library")
+    shutil.copytree(REPORTS_DIR, library / "luohu")
+    (library / "provincial").mkdir()
+    for name in PROVINCIAL_REPORTS:
+        shutil.copy(PROVINCIAL / name, library / "provincial" / name)
+    settings = Settings(corpus_dir=library, index_dir=library.parent / "index", model=FakeEmbedder.name)
+    build_index(settings, FakeEmbedder())
+    return Answerer(settings, stored=load_index(settings.index_dir), embedder=FakeEmbedder())
+
+
 @pytest.fixture()
-def page_url(answerer):
+def page_url(library_answerer):
     _need_browser()
     import app
 
-    demo = app.build_demo(answerer)
+    demo = app.build_demo(library_answerer)
     port = _free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
@@ -76,12 +104,20 @@ def page_url(answerer):
         demo.close()
 
 
-def test_ask_cite_and_show_source_in_chromium(page_url, answerer):
+def test_ask_cite_and_show_source_in_chromium(page_url, library_answerer):
     from playwright.sync_api import expect, sync_playwright
 
+    answerer = library_answerer
     expected = answerer.ask(QUESTION)
     assert expected.found, "the fake index must answer the example question"
     first = expected.citations[0]
+    regions = {report.region for report in answerer.stored.reports.values()}
+    assert {REGION, "浙江省", "深圳市罗湖区"} <= regions
+    in_region = [d for d, r in answerer.stored.reports.items() if r.region == REGION]
+    everywhere = answerer.ask(REGION_QUESTION)
+    assert {c.region for c in everywhere.citations} - {REGION}, "the filter must change the answer"
+    filtered = answerer.ask(REGION_QUESTION, None, in_region)
+    assert filtered.found and {c.region for c in filtered.citations} == {REGION}
     requests: list[str] = []
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -129,10 +165,10 @@ def test_ask_cite_and_show_source_in_chromium(page_url, answerer):
 
             # Pick citation [1]: the source panel shows the paragraph with the quote marked.
             citations = page.locator("#govqa-citations")
-            citations.get_by_text(f"[1] {first.title}", exact=False).click()
+            citations.get_by_text(f"[1] {citation_label(first)}", exact=False).click()
             source = page.locator("#govqa-source")
             expect(source.locator("mark")).to_have_text(expected.quotes[0].text)
-            expect(source).to_contain_text(f"{first.title}（{first.year}年）")
+            expect(source).to_contain_text(f"{report_label(first.title, first.region)}（{first.year}年）")
             expect(source).to_contain_text(f"第{first.paragraph}段")
 
             # Next and previous paragraphs.
@@ -142,7 +178,37 @@ def test_ask_cite_and_show_source_in_chromium(page_url, answerer):
             page.locator("#govqa-prev").click()
             expect(source.locator("mark")).to_have_text(expected.quotes[0].text)
 
+            # Choose a region in the 「地区」 filter (typing narrows the list): the answer cites it only.
+            page.locator("#govqa-regions input").click()
+            page.keyboard.type(REGION[:2])
+            page.get_by_role("option", name=f"{REGION}（{len(in_region)}份）").click()
+            page.keyboard.press("Escape")
+            expect(page.locator("#govqa-scope")).to_contain_text(
+                f"{len(in_region)} / {len(answerer.stored.reports)} 份报告"
+            )
+            question.fill(REGION_QUESTION)
+            send.click()
+            answer = chat.locator(".bot").last
+            expect(answer.locator("blockquote").first).to_contain_text(filtered.quotes[0].text)
+            cited = filtered.citations[0]
+            assert REGION in citation_label(cited)
+            expect(answer.locator("small")).to_contain_text(f"[1] {citation_label(cited)}")
+            for other in regions - {REGION}:
+                expect(answer).not_to_contain_text(other)
+            expect(citations).to_contain_text(f"[1] {citation_label(cited)}")
+
+            # A click on the quote's [1] opens its paragraph in 「来源」, quote marked.
+            answer.locator(".govqa-cite").first.click()
+            expect(source.locator("mark")).to_have_text(filtered.quotes[0].text)
+            expect(source).to_contain_text(f"第{cited.paragraph}段")
+            expect(source).to_contain_text(REGION)
+
             page.screenshot(path=str(ARTIFACTS / "browser.png"), full_page=True)
+            page.get_by_role("tab", name="报告库").click()
+            library = page.locator("#govqa-library")
+            expect(library.locator("tbody tr")).to_have_count(len(answerer.stored.reports))
+            expect(library).to_contain_text("“十五五”2026–2030")
+            page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
         finally:
             browser.close()
 

@@ -47,7 +47,7 @@ def test_bundled_metadata() -> None:
     assert (reports["luohu-2015"].year, reports["luohu-2015"].reviews) == (2015, 2014)
 
 
-def test_report_without_metadata_guesses_its_year(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_report_without_metadata_reads_its_year(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "r.txt"
     path.write_text(
         "某区2019年政府工作报告\n\n2018年,我们完成了很多工作。2019年我们将继续努力。\n", encoding="utf-8"
@@ -55,7 +55,19 @@ def test_report_without_metadata_guesses_its_year(tmp_path: Path, caplog: pytest
     with caplog.at_level(logging.WARNING):
         report = load_report(path)
     assert report is not None and (report.year, report.reviews, report.plans) == (2019, 2018, (2019,))
-    assert report.doc_id == "r" and "guessed year 2019" in caplog.text
+    assert dict(report.origins)["year"] == "text: title line"
+    # 某区 names no division: the region is warned about, by file and field, not guessed.
+    assert report.doc_id == "r" and report.region == "" and "r.txt: region not found" in caplog.text
+
+
+def test_report_without_a_stated_year_guesses_it_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text("各位代表：\n2018年,我们完成了很多工作。2019年我们将继续努力。2019年要做好。\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        report = load_report(path)
+    assert report is not None and report.year == 2019 and "guessed 2019" in caplog.text
 
 
 @pytest.mark.parametrize(
