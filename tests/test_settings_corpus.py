@@ -64,7 +64,8 @@ def test_report_without_a_stated_year_guesses_it_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "r.txt"
-    path.write_text("各位代表：\n2018年,我们完成了很多工作。2019年我们将继续努力。2019年要做好。\n", encoding="utf-8")
+    text = "各位代表：\n2018年,我们完成了很多工作。2019年我们将继续努力。2019年要做好。\n"
+    path.write_text(text, encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         report = load_report(path)
     assert report is not None and report.year == 2019 and "guessed 2019" in caplog.text
