@@ -19,6 +19,7 @@ from index.build import build_index, os_error_line
 from index.corpus import Report, load_corpus
 from index.errors import QAError
 from index.logs import setup_logging
+from index.metadata import period_text
 from index.settings import load_settings
 from index.store import load_index
 
@@ -37,35 +38,28 @@ FIELDS = (
 )
 
 
-def _period(period: tuple[int, int] | None) -> str:
-    return f"“{period[0]}–{period[1]}”" if period else ""
+def _joined(separator: str, *parts: str) -> str:
+    return separator.join(part for part in parts if part)
 
 
 def report_fields(report: Report) -> dict[str, str]:
-    """The fields ``reports`` shows, as text."""
+    """The fields ``reports`` shows, as text, each with ``<field>_from``: where it came from."""
     origins = dict(report.origins)
-    return (
-        {
-            "region": f"{report.region or '（未知）'}{f'（{report.level}）' if report.level else ''}",
-            "year": str(report.year or "（未知）"),
-            "reviews": "；".join(x for x in (str(report.reviews or ""), _period(report.review_period)) if x)
-            or "（未知）",
-            "plans": "；".join(
-                x for x in ("、".join(map(str, report.plans)), _period(report.plan_period)) if x
-            )
-            or "（未知）",
-            "title": report.title,
-        }
-        | {f"{name}_from": origins.get(name, "") for name, _ in FIELDS}
-        | {
-            "reviews_from": "; ".join(
-                o for o in (origins.get("reviews", ""), origins.get("review_period", "")) if o
-            ),
-            "plans_from": "; ".join(
-                o for o in (origins.get("plans", ""), origins.get("plan_period", "")) if o
-            ),
-        }
-    )
+    unknown = "（未知）"
+    return {
+        "region": report.region + (f"（{report.level}）" if report.level else "")
+        if report.region
+        else unknown,
+        "region_from": origins.get("region", ""),
+        "year": str(report.year or unknown),
+        "year_from": origins.get("year", ""),
+        "reviews": _joined("；", str(report.reviews or ""), period_text(report.review_period)) or unknown,
+        "reviews_from": _joined("; ", origins.get("reviews", ""), origins.get("review_period", "")),
+        "plans": _joined("；", "、".join(map(str, report.plans)), period_text(report.plan_period)) or unknown,
+        "plans_from": _joined("; ", origins.get("plans", ""), origins.get("plan_period", "")),
+        "title": report.title,
+        "title_from": origins.get("title", ""),
+    }
 
 
 def list_reports(corpus_dir: Path, as_json: bool) -> None:

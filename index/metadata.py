@@ -62,6 +62,27 @@ def five_year_period(ordinal: int) -> tuple[int, int]:
     return start, start + 4
 
 
+def five_year_ordinal(period: tuple[int, int]) -> int | None:
+    """Which five-year plan ``period`` is (2021–2025 → 14), or None for any other span of years."""
+    start = period[0]
+    ordinal = (start - 1953) // 5 + 1 if start < 1966 else (start - 1966) // 5 + 3
+    return ordinal if ordinal >= 1 and five_year_period(ordinal) == tuple(period) else None
+
+
+def period_text(period: tuple[int, int] | None) -> str:
+    """「“十四五”2021–2025」 for a five-year plan's period; other spans as bare years."""
+    if period is None:
+        return ""
+    ordinal = five_year_ordinal(period)
+    if ordinal is None:
+        return f"{period[0]}–{period[1]}"
+    tens, ones = divmod(ordinal, 10)
+    numerals = "零一二三四五六七八九"
+    head = "" if tens == 0 else "十" if tens == 1 else numerals[tens] + "十"
+    name = head + (numerals[ones] if ones else "")
+    return f"“{name}五”{period[0]}–{period[1]}"
+
+
 def five_year_periods(text: str) -> list[tuple[int, int]]:
     """The periods of the five-year plans ``text`` names (“十四五” → (2021, 2025)), in order."""
     ordinals = "一二三四五六七八九"

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from index.corpus import Report
+from index.metadata import period_text
 from index.regions import LEVELS, by_full_name, is_common_word, lookup, short_name
 from index.store import StoredIndex
 from qa.answer import NOT_FOUND, Answer, citation_label, report_label
@@ -60,7 +61,6 @@ EXAMPLE_TEMPLATES: tuple[tuple[str, str], ...] = (
     ("民生实事", "{region}{plan}年要办哪些民生实事？"),
     ("地区生产总值", "{region}{reviews}年地区生产总值增长多少？"),
 )
-_CN_DIGITS = "零一二三四五六七八九"
 
 
 def region_of(report: Report) -> str:
@@ -139,32 +139,6 @@ def library_summary(reports: Iterable[Report]) -> str:
     first, last = min(r.year for r in reports), max(r.year for r in reports)
     years = str(first) if first == last else f"{first}–{last}"
     return escape_text(f"报告库：{len(reports)} 份报告 · 地区：{shown} · 年份：{years}")
-
-
-def _chinese_number(number: int) -> str:
-    """1–99 in Chinese numerals (14 → 十四), for the names of five-year plans."""
-    tens, ones = divmod(number, 10)
-    head = "" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十")
-    return head + (_CN_DIGITS[ones] if ones or not head else "")
-
-
-def period_text(period: tuple[int, int] | None) -> str:
-    """「“十四五”2021–2025」 for a five-year plan's period; other spans as bare years."""
-    if period is None:
-        return ""
-    start, end = period
-    number = _plan_number(start) if end - start == 4 else None
-    return f"“{_chinese_number(number)}五”{start}–{end}" if number else f"{start}–{end}"
-
-
-def _plan_number(start: int) -> int | None:
-    """Which five-year plan starts in ``start``: the first two ran 1953–1962, the third began in 1966
-    after three years of readjustment, and each since has followed the last."""
-    if start in (1953, 1958):
-        return (start - 1953) // 5 + 1
-    if start >= 1966 and (start - 1966) % 5 == 0:
-        return (start - 1966) // 5 + 3
-    return None
 
 
 def _covered(years: Iterable[int], period: tuple[int, int] | None) -> str:
