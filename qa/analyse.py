@@ -20,12 +20,14 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from index.metadata import five_year_periods
 from index.normalize import normalize
+from index.regions import Region, contains, lookup
 from index.structure import Period
 from index.tokens import place_names, tokenize
 from qa.scope import Library
@@ -85,31 +87,52 @@ class Query:
     foreign: tuple[str, ...] = ()  # full names of the divisions it names that the library does not
 
 
+GlossaryEntry = tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...], Region | None]
+
+
 @functools.cache
-def glossary() -> tuple[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...]:
-    """(normalised key, its own tokens, the tokens of each of its report terms), longest key first."""
-    terms = tomllib.loads(GLOSSARY.read_text(encoding="utf-8"))["terms"]
+def glossary() -> tuple[GlossaryEntry, ...]:
+    """(normalised key, its own tokens, the tokens of each of its report terms, the region whose
+    reports alone use those terms or None), longest key first."""
+    table = tomllib.loads(GLOSSARY.read_text(encoding="utf-8"))
+    sections: list[tuple[Region | None, dict[str, list[str]]]] = [(None, table["terms"])]
+    for name, terms in table.get("regional", {}).items():
+        found = lookup(name)
+        if len(found) != 1:
+            raise ValueError(f"{GLOSSARY}: [regional.\"{name}\"] names {len(found)} divisions, not one")
+        sections.append((found[0], terms))
     entries = []
-    for key, expansions in terms.items():
-        key_tokens = tuple(tokenize(normalize(key)))
-        term_tokens = tuple(tuple(tokenize(normalize(term))) for term in expansions)
-        entries.append((normalize(key), key_tokens, term_tokens))
+    for region, terms in sections:
+        for key, expansions in terms.items():
+            key_tokens = tuple(tokenize(normalize(key)))
+            term_tokens = tuple(tuple(tokenize(normalize(term))) for term in expansions)
+            entries.append((normalize(key), key_tokens, term_tokens, region))
     return tuple(sorted(entries, key=lambda entry: -len(entry[0])))
 
 
-def expand(normalized: str) -> tuple[tuple[str, ...], tuple[tuple[str, frozenset[frozenset[str]]], ...]]:
+def expand(
+    normalized: str, scope: Iterable[Region] | None = None
+) -> tuple[tuple[str, ...], tuple[tuple[str, frozenset[frozenset[str]]], ...]]:
     """Expansion tokens and per-token alternatives for the glossary keys found in ``normalized``.
 
     An alternative is a whole report term (its tokens): 社零 is covered by 社会消费品零售总额, not
-    by 消费 alone, nor GDP by 地区.
+    by 消费 alone, nor GDP by 地区. ``scope``: the regions of the reports the question may be
+    answered from; a regional entry applies only when one of them lies within its region (None:
+    region unknown, every entry applies).
     """
+    regions = None if scope is None else tuple(scope)
     extra: dict[str, None] = {}
     alternatives: dict[str, set[frozenset[str]]] = {}
     remaining = normalized
-    for key, key_tokens, terms in glossary():
-        if key not in remaining:
+    matched: set[str] = set()  # a key can have a general entry and regional ones
+    for key, key_tokens, terms, region in glossary():
+        if region is not None and regions is not None and not any(contains(region, r) for r in regions):
             continue
-        remaining = remaining.replace(key, " ")  # a longer key claims its words first
+        if key not in matched:
+            if key not in remaining:
+                continue
+            remaining = remaining.replace(key, " ")  # a longer key claims its words first
+            matched.add(key)
         for term in terms:
             extra.update(dict.fromkeys(term))
         for token in key_tokens:
@@ -127,8 +150,14 @@ def answer_kind(normalized: str) -> AnswerKind:
     return "other"
 
 
-def analyse(question: str, use_glossary: bool = True, library: Library | None = None) -> Query:
-    """``library``: the loaded reports' regions; without it no region is read from the question."""
+def analyse(
+    question: str,
+    use_glossary: bool = True,
+    library: Library | None = None,
+    doc_ids: frozenset[str] | None = None,
+) -> Query:
+    """``library``: the loaded reports' regions; without it no region is read from the question.
+    ``doc_ids``: the reports the user chose (None: all), which decide the regional glossary."""
     normalized = normalize(question)
     years = [int(y) for y in YEAR.findall(normalized)]
     years += [int(y.translate(_CN_DIGITS)) for y in _CN_YEAR.findall(normalized)]
@@ -143,11 +172,13 @@ def analyse(question: str, use_glossary: bool = True, library: Library | None = 
     places = tuple(dict.fromkeys(place_names(normalized)))
     regions: tuple[str, ...] = ()
     foreign: tuple[str, ...] = ()
+    scope: list[Region] | None = None
     if library is not None:
         mentions = library.mentions(normalized)
         covered = [m for m in mentions if library.covers(m.region)]
         regions = tuple(m.region.full_name for m in covered)
         foreign = tuple(m.region.full_name for m in mentions if m not in covered)
+        scope = library.regions_in_scope([m.region for m in covered], doc_ids)
         dropped = library.question_tokens(covered)
         tokens = tuple(t for t in tokens if t not in dropped)
         # A covered region is searched as scope, not checked as a place in the paragraph; an
@@ -158,7 +189,7 @@ def analyse(question: str, use_glossary: bool = True, library: Library | None = 
                 + [m.text for m in mentions if m not in covered]
             )
         )
-    expansions, alternatives = expand(normalized) if use_glossary else ((), ())
+    expansions, alternatives = expand(normalized, scope) if use_glossary else ((), ())
     return Query(
         question,
         normalized,

@@ -162,9 +162,11 @@ class Answerer:
             self.stored, self.weights, settings.found_threshold, settings.evidence_checks, self.library
         )
 
-    def analyse(self, question: str) -> Query:
-        """The question read against this library (its regions, the glossary if enabled)."""
-        return analyse(question, self.settings.glossary, self.library if self.settings.region_scope else None)
+    def analyse(self, question: str, doc_ids: frozenset[str] | None = None) -> Query:
+        """The question read against this library (its regions, the glossary if enabled), asked
+        of the reports ``doc_ids`` (None: all)."""
+        library = self.library if self.settings.region_scope else None
+        return analyse(question, self.settings.glossary, library, doc_ids)
 
     def scope(self, query: Query, doc_ids: frozenset[str] | None) -> frozenset[str] | None:
         """The reports a question may be answered from: those of the regions it names (within the
@@ -211,7 +213,7 @@ class Answerer:
         allowed = None if doc_ids is None else frozenset(doc_ids)
         if allowed is not None and not allowed & set(self.stored.reports):
             raise UsageError("请至少选择一份已收录的报告再提问。")
-        query = self.analyse(text)
+        query = self.analyse(text, allowed)
         hits, verdict = self.evidence(query, allowed, top_k)
         quotes: list[Quote] = []
         citations: list[Citation] = []

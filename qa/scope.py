@@ -129,6 +129,12 @@ class Library:
             return within
         return [doc_id for doc_id, own in self.region_of.items() if contains(own, region)]
 
+    def regions_in_scope(self, named: list[Region], doc_ids: frozenset[str] | None) -> list[Region]:
+        """The regions of the reports a question may be answered from: those of the regions it
+        names, else all the library's, within the user's choice ``doc_ids`` either way."""
+        ids = [i for region in named for i in self.reports_for(region)] if named else list(self.region_of)
+        return [self.region_of[i] for i in ids if doc_ids is None or i in doc_ids]
+
     def covers(self, region: Region) -> bool:
         return bool(self.reports_for(region))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.analyse import analyse, glossary
+from qa.analyse import analyse, expand, glossary
 
 
 @pytest.mark.parametrize(
@@ -43,8 +43,35 @@ def test_glossary_expands_everyday_words_to_report_terms() -> None:
 
 def test_glossary_terms_all_tokenise() -> None:
     # A term with no tokens would be an empty set, which every sentence's tokens include.
-    for key, _key_tokens, terms in glossary():
+    for key, _key_tokens, terms, _region in glossary():
         assert key and terms and all(terms), key
+
+
+def test_a_regional_glossary_entry_applies_only_to_its_regions_reports() -> None:
+    # 社康 is Shenzhen's word for a community health centre: expanded for a Shenzhen district's
+    # report, not for a province's, where it would only pull unrelated text.
+    from index.regions import lookup
+
+    luohu, zhejiang = lookup("罗湖区")[0], lookup("浙江省")[0]
+    assert "社康" in expand("看病难", [luohu])[0]
+    assert "社康" not in expand("看病难", [zhejiang])[0]
+    assert "医疗" in expand("看病难", [zhejiang])[0]  # the general entry of the same key still applies
+    assert "社康" in expand("看病难", [zhejiang, luohu])[0]
+    assert "深港" not in expand("香港口岸", [zhejiang])[0]
+
+
+def test_the_regional_glossary_follows_the_questions_scope(tmp_path) -> None:
+    from index.corpus import Report
+    from qa.scope import Library
+
+    def report(doc_id: str, region: str) -> Report:
+        return Report(doc_id, f"{region}政府工作报告", 2026, 2025, (2026,), tmp_path / doc_id, "", region=region)
+
+    library = Library([report("a", "深圳市罗湖区"), report("b", "浙江省")])
+    assert "社康" in analyse("看病难吗", library=library).expansions  # either report may answer
+    assert "社康" not in analyse("浙江看病难吗", library=library).expansions
+    assert "社康" not in analyse("看病难吗", library=library, doc_ids=frozenset({"b"})).expansions
+    assert "社康" in analyse("罗湖看病难吗", library=library).expansions
 
 
 def test_bm25_expansion_is_weighted_below_the_question(answerer) -> None:
