@@ -99,7 +99,7 @@ def glossary() -> tuple[GlossaryEntry, ...]:
     for name, terms in table.get("regional", {}).items():
         found = lookup(name)
         if len(found) != 1:
-            raise ValueError(f"{GLOSSARY}: [regional.\"{name}\"] names {len(found)} divisions, not one")
+            raise ValueError(f'{GLOSSARY}: [regional."{name}"] names {len(found)} divisions, not one')
         sections.append((found[0], terms))
     entries = []
     for region, terms in sections:

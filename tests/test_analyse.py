@@ -65,7 +65,9 @@ def test_the_regional_glossary_follows_the_questions_scope(tmp_path) -> None:
     from qa.scope import Library
 
     def report(doc_id: str, region: str) -> Report:
-        return Report(doc_id, f"{region}政府工作报告", 2026, 2025, (2026,), tmp_path / doc_id, "", region=region)
+        return Report(
+            doc_id, f"{region}政府工作报告", 2026, 2025, (2026,), tmp_path / doc_id, "", region=region
+        )
 
     library = Library([report("a", "深圳市罗湖区"), report("b", "浙江省")])
     assert "社康" in analyse("看病难吗", library=library).expansions  # either report may answer
