@@ -47,6 +47,13 @@ RELATIVE_YEARS: dict[str, tuple[int, Period]] = {
     "本年": (0, "plan"),
     "明年": (1, "plan"),
 }
+# Words that only place a question in time (去年, 现在, “十四五”期间): the year and period checks read
+# them, so a sentence is not asked to repeat them to count as covering the question.
+TIME_WORDS = (
+    *RELATIVE_YEARS,
+    *"现在 目前 当前 如今 眼下 期间 时期 年间".split(),
+    *(f"十{ordinal}五" for ordinal in "一二三四五六七八九"),
+)
 FIGURE_CUES = re.compile(
     r"多少|几[个家所项条座万亿套人次]|百分之|比例|比重|增长了|增速|增幅|下降了|金额|数量|规模|总量|多大|多高|多长"
 )

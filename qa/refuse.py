@@ -27,6 +27,7 @@ narrows the sentences that may be quoted or refuses with a reason a user can rea
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,8 +36,8 @@ from index.corpus import Report
 from index.metadata import five_year_periods
 from index.normalize import normalize
 from index.store import StoredIndex
-from index.tokens import person_names
-from qa.analyse import YEAR, Query
+from index.tokens import person_names, tokenize
+from qa.analyse import TIME_WORDS, YEAR, Query
 from qa.quote import Sentence, TermWeights
 from qa.scope import Library
 
@@ -93,10 +94,20 @@ def holds_unit(query: Query, text: str) -> bool:
     return bool(UNITS[query.unit].search(text))
 
 
+@functools.cache
+def _time_tokens() -> frozenset[str]:
+    # Their single characters (本, 五) and 一年 (一年能建多少) are kept: they say more than time.
+    tokens = {t for word in TIME_WORDS for t in tokenize(normalize(word))}
+    return frozenset(t for t in tokens if len(t) > 1 and t != "一年")
+
+
 def without_years(query: Query) -> Query:
-    """The question as sentences are compared with it: its years aside, which only sentences writing
-    them hold."""
-    return dataclasses.replace(query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t)))
+    """The question as sentences are compared with it: its years and time words (去年, 现在,
+    “十四五”期间) aside, which the year checks read and a sentence about that time need not repeat."""
+    time_tokens = _time_tokens()
+    return dataclasses.replace(
+        query, tokens=tuple(t for t in query.tokens if not YEAR.fullmatch(t) and t not in time_tokens)
+    )
 
 
 _FIVE_YEARS = re.compile(r"十[一二三四五六七八九]五|五年")

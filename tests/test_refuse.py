@@ -8,7 +8,7 @@ import pytest
 from qa.analyse import analyse
 from qa.answer import NOT_FOUND, Answerer
 from qa.quote import Sentence, candidate_sentences
-from qa.refuse import UNITS, holds_unit
+from qa.refuse import UNITS, holds_unit, without_years
 
 
 def test_a_year_no_report_covers_is_refused_with_the_years_that_are_covered(answerer: Answerer) -> None:
@@ -142,3 +142,12 @@ def test_the_sentence_quoted_first_must_cover_enough_of_the_question(answerer: A
     )
     first = Sentence(unrelated, 0, len(unrelated.text), 0, 10.0, 0.0)
     assert not answerer.refusal.judge(query, [first, *candidates]).found
+
+
+def test_time_words_are_read_by_the_year_checks_not_asked_of_the_sentence() -> None:
+    # 「去年」「现在」「“十四五”期间」 place the question in time; the year and period checks read them,
+    # so a sentence about that year need not repeat them to cover the question.
+    content = without_years(analyse("去年城镇新增就业多少人？现在呢？“十四五”期间呢？"))
+    assert not {"去年", "现在", "期间", "十四五"} & set(content.tokens)
+    assert {"城镇", "就业"} <= set(content.tokens)
+    assert "本地" in without_years(analyse("本地企业有多少")).tokens  # 本 of 本年 is not a time word
