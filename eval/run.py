@@ -246,9 +246,7 @@ def score(items: list[EvalItem], predictions: list[Prediction], gold: list[set],
     # A first quote from a report of another region than the one the question names (a report of a
     # region within it counts as its own: 广东 is answered by 深圳市罗湖区's report).
     named = [
-        i
-        for i in answerable
-        if items[i].region and predictions[i].found and predictions[i].quote_regions
+        i for i in answerable if items[i].region and predictions[i].found and predictions[i].quote_regions
     ]
     figures["wrong_region@1"] = rate(
         [not _within(predictions[i].quote_regions[0], items[i].region or "") for i in named]

@@ -57,6 +57,9 @@ class Settings:
     rrf_k: int = 60
     # Multiplier for chunks of a report/period the question names (e.g. 2014 → the 2015 report's review).
     year_boost: float = 2.0
+    # Further multiplier for chunks whose paragraph is of the period (review/plan) the question asks
+    # about: 去年 → a review paragraph, 今年的目标 → a plan paragraph.
+    period_boost: float = 1.5  # chosen on both tune splits (1.0–2.0 swept; docs/library.md)
     # Multiplier for chunks holding none of the question's words besides its years and the corpus's
     # subject (罗湖区): 「2021年罗湖将重点推进六方面工作:」 is no answer to 2021年罗湖的养老有什么安排.
     off_topic_factor: float = 0.1

@@ -83,7 +83,7 @@ def _chunk_columns(stored: StoredIndex) -> tuple[np.ndarray, np.ndarray]:
     return _COLUMNS[stored]
 
 
-def year_multipliers(stored: StoredIndex, query: Query, boost: float) -> np.ndarray:
+def year_multipliers(stored: StoredIndex, query: Query, boost: float, period_boost: float) -> np.ndarray:
     multipliers = np.ones(len(stored.chunks), dtype=np.float32)
     wanted = target_periods(stored, query)
     if not wanted and query.period == "unknown":
@@ -92,10 +92,10 @@ def year_multipliers(stored: StoredIndex, query: Query, boost: float) -> np.ndar
     for doc_id, doc_periods in wanted.items():
         in_report = docs == doc_id
         multipliers[in_report] = boost
-        multipliers[in_report & np.isin(periods, list(doc_periods))] = boost * 1.15
+        multipliers[in_report & np.isin(periods, list(doc_periods))] = boost * period_boost
     if query.period != "unknown":
         untargeted = ~np.isin(docs, list(wanted))
-        multipliers[untargeted & (periods == query.period)] = 1.15
+        multipliers[untargeted & (periods == query.period)] = period_boost
     return multipliers
 
 
@@ -135,7 +135,7 @@ def fuse(
         fused[~np.isin(_chunk_columns(stored)[0], list(doc_ids))] = 0.0
     if topical is not None:
         fused[~topical] *= settings.off_topic_factor
-    fused *= year_multipliers(stored, query, settings.year_boost)
+    fused *= year_multipliers(stored, query, settings.year_boost, settings.period_boost)
     candidates = np.flatnonzero(fused > 0)
     if limit is not None and len(candidates) > limit:
         # Dense gives nearly every chunk a positive score: making thousands of Hit objects took
