@@ -210,6 +210,9 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
             log.exception("API question %r failed", question)
             raise gr.Error(ERROR_MESSAGE, print_exception=False) from None
 
+    # One bound for every question the page and the /ask API answer at once: each runs the embedding
+    # model on its own threads, and more at once than the cores allow only queue inside the CPU.
+    answering = {"concurrency_limit": answerer.settings.concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="政府工作报告问答", analytics_enabled=False) as demo:
         gr.Markdown(
             "## 政府工作报告问答\n"
@@ -300,7 +303,7 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
         for trigger in (send.click, textbox.submit):
             # The filters are read when the question is sent, so a change just before it counts.
             trigger(scope, [regions, years], selected, queue=False, api_visibility="private").then(
-                respond, chat_inputs, chat_outputs, api_visibility="private"
+                respond, chat_inputs, chat_outputs, api_visibility="private", **answering
             )
         for facet in (regions, years):
             facet.change(note, [regions, years], scope_text, queue=False, api_visibility="private")
@@ -315,7 +318,7 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
         next_button.click(lambda t: move(t, 1), target, nav_outputs, api_visibility="private")
         with gr.Tab("报告库"):
             gr.HTML(library_table(stored), elem_id="govqa-library")
-        gr.api(ask, api_name="ask")
+        gr.api(ask, api_name="ask", **answering)
     return demo
 
 
@@ -354,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     try:
         settings = load_settings().replace(host=args.host, port=args.port)
+        if settings.embed_threads == 0:
+            # Questions answered at once share the cores rather than each asking for all of them.
+            settings = settings.replace(embed_threads=max(1, (os.cpu_count() or 1) // settings.concurrency))
         answerer = Answerer(settings)
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)

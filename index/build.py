@@ -15,7 +15,7 @@ from pathlib import Path
 
 from index.chunk import chunk_paragraphs
 from index.clean import split_lines
-from index.corpus import corpus_fingerprint, load_corpus
+from index.corpus import corpus_fingerprint, corpus_stat, load_corpus
 from index.embed import Embedder, load_embedder
 from index.errors import CorpusError, IndexMismatchError, IndexNotFoundError, IndexWriteError
 from index.normalize import normalize
@@ -32,6 +32,7 @@ from index.store import (
 )
 from index.structure import structure
 from index.tokens import tokenize
+from index.vectors import CACHE_FOLDER, VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,20 @@ def os_error_line(error: OSError) -> str:
     )
 
 
+def settings_embedder(settings: Settings, model: str | None = None) -> Embedder:
+    """The embedder the settings ask for (``model`` instead of theirs: an index's own), its ONNX
+    export cached under the index folder."""
+    return load_embedder(
+        model or settings.model,
+        settings.query_prefix,
+        settings.batch_size,
+        settings.quantize,
+        settings.backend,
+        settings.index_dir / "models",
+        settings.embed_threads,
+    )
+
+
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
     """Index every report in ``settings.corpus_dir`` into ``settings.index_dir``."""
     started = time.perf_counter()
@@ -78,17 +93,25 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
     chunks = chunk_paragraphs(paragraphs, settings.chunk_size, settings.chunk_overlap)
     texts = [normalize(c.searched) for c in chunks]  # what BM25 and the embedder see
 
-    embedder = embedder or load_embedder(
-        settings.model, settings.query_prefix, settings.batch_size, settings.quantize
-    )
-    log.info("embedding %d chunks from %d reports with %s", len(chunks), len(reports), embedder.name)
-    vectors = embedder.embed_passages(texts)
+    embedder = embedder or settings_embedder(settings)
+    cache = None
+    if settings.vector_cache and getattr(embedder, "batch_independent", True):
+        # Texts an earlier build of this folder embedded with the same model are read back, not
+        # embedded again; the cache logs how many chunk texts it embedded and how many it reused.
+        cache = VectorCache(settings.index_dir / CACHE_FOLDER, embedder)
+        log.info("%d chunks from %d reports", len(chunks), len(reports))
+        vectors = cache.embed(texts)
+    else:
+        log.info("embedding %d chunks from %d reports with %s", len(chunks), len(reports), embedder.name)
+        vectors = embedder.embed_passages(texts)
     manifest_fields = dict(
         model=embedder.name,
         quantized=embedder.quantize,
+        backend=embedder.backend,
         dimension=embedder.dimension,
         corpus_dir=str(settings.corpus_dir.resolve()),
         corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
+        corpus_stat=corpus_stat(settings.corpus_dir),
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
         pipeline=pipeline_version(),
@@ -104,6 +127,10 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
             )
     except OSError as error:  # no space, no permission, a file where the folder should be
         raise write_error(settings.index_dir, error) from None
+    if cache is not None:
+        # Only once the index is live, and outside the build lock: a build whose index cannot be
+        # written reports that one fault, and a cache that cannot be written is only a warning.
+        cache.save()
     log.info("index built in %.1f s: %s", time.perf_counter() - started, folder)
     return folder
 
@@ -119,6 +146,10 @@ def differences(manifest: Manifest, settings: Settings, same_corpus_dir: bool = 
         found.append(f"model: index built with {manifest.model}, settings ask for {settings.model}")
     if manifest.quantized != settings.quantize:
         found.append(f"quantize: index built with {manifest.quantized}, settings ask for {settings.quantize}")
+    if manifest.backend != settings.backend and manifest.quantized:
+        # float32 ONNX and float32 torch give the same vectors (the export is verified to 0.999);
+        # their int8 arithmetic differs.
+        found.append(f"backend: index built with {manifest.backend}, settings ask for {settings.backend}")
     for name in ("chunk_size", "chunk_overlap"):
         if getattr(manifest, name) != getattr(settings, name):
             found.append(
@@ -132,6 +163,10 @@ def differences(manifest: Manifest, settings: Settings, same_corpus_dir: bool = 
         found.append(f"corpus: index built from {corpus_dir}, settings ask for {wanted}")
         return found
     try:
+        # Files of the same sizes and modification times are taken as unchanged: a start-up does not
+        # read every report of a large library again.
+        if manifest.corpus_stat and corpus_stat(corpus_dir) == manifest.corpus_stat:
+            return found
         fingerprint = corpus_fingerprint(corpus_dir)
     except CorpusError:
         fingerprint = None  # the corpus moved away: the index is still usable as it is

@@ -185,6 +185,19 @@ def load_corpus(corpus_dir: Path) -> list[Report]:
     return reports
 
 
+def corpus_stat(corpus_dir: Path) -> str:
+    """SHA-256 over every report and metadata file's path, size and modification time: what a start
+    checks before reading the files themselves (``corpus_fingerprint``)."""
+    digest = hashlib.sha256()
+    for path in report_files(corpus_dir):
+        for part in (path, path.with_suffix(".toml")):
+            if part.exists():
+                stat = part.stat()
+                name = part.relative_to(corpus_dir).as_posix()
+                digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
 def corpus_fingerprint(corpus_dir: Path) -> str:
     """SHA-256 over every report and metadata file's path (within the folder) and bytes: changes when
     anything does."""

@@ -22,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "GOVQA_"
 DEFAULT_SETTINGS_FILE = "govqa.toml"
 FUSIONS = ("score", "rrf")
+BACKENDS = ("onnx", "torch")  # what runs the embedding model (index.embed)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,18 @@ class Settings:
     max_quotes: int = 3
     max_question_chars: int = 500
     batch_size: int = 32
+    # What runs the embedding model: "onnx" (exported once, then run by ONNX Runtime without torch:
+    # faster questions and start) or "torch" (sentence-transformers itself). See docs/speed.md.
+    backend: str = "onnx"
+    # Threads for one embedding call; 0 lets the backend use every core (the chat page divides the
+    # cores among the questions it answers at once).
+    embed_threads: int = 0
+    # Questions the chat page and its /ask API answer at once (one queue shared by both).
+    concurrency: int = 2
+    # Keep chunk vectors in <index_dir>/vector-cache/ (index/vectors.py) so a rebuild embeds only
+    # chunk texts this model has not embedded before: a settings change that leaves the chunks
+    # alone embeds nothing, a new report only its own chunks. Off only to measure a full embed.
+    vector_cache: bool = True
     # The chat page binds only this machine unless told otherwise.
     host: str = "127.0.0.1"
     port: int = 7860
@@ -89,6 +102,12 @@ class Settings:
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise SettingsError(f"setting 'fusion' must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+        if self.backend not in BACKENDS:
+            raise SettingsError(
+                f"setting 'backend' must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
+            )
+        if self.concurrency < 1:
+            raise SettingsError(f"setting 'concurrency' must be at least 1, got {self.concurrency}")
         if self.max_sessions < 1:
             raise SettingsError(f"setting 'max_sessions' must be at least 1, got {self.max_sessions}")
 

@@ -66,7 +66,15 @@ PIPELINE_FILES = (
 )
 CURRENT = "CURRENT"
 DATA_FILES = ("reports.jsonl", "paragraphs.jsonl", "chunks.jsonl", "dense.faiss")
-LIBRARIES = ("sentence-transformers", "faiss-cpu", "bm25s", "jieba", "langchain-text-splitters", "torch")
+LIBRARIES = (
+    "sentence-transformers",
+    "onnxruntime",
+    "faiss-cpu",
+    "bm25s",
+    "jieba",
+    "langchain-text-splitters",
+    "torch",
+)
 REBUILD_HINT = "run: python -m index build"
 
 
@@ -86,6 +94,8 @@ class Manifest:
     built_at: str
     build_seconds: float
     checksums: dict[str, str]
+    backend: str = "torch"  # what ran the model (index.embed.BACKENDS); torch before there was a choice
+    corpus_stat: str = ""  # index.corpus.corpus_stat at build time; "" before it was recorded
 
 
 @dataclass(eq=False)  # compared and hashed by identity: it is the one loaded index

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from index.build import open_index
-from index.embed import Embedder, load_embedder
+from index.build import open_index, settings_embedder
+from index.embed import Embedder
 from index.errors import IndexMismatchError, UsageError
 from index.regions import by_full_name
 from index.settings import Settings
@@ -144,11 +144,10 @@ class Answerer:
     ) -> None:
         self.settings = settings
         self.stored = stored or open_index(settings, rebuild=rebuild, embedder=embedder)
-        self.embedder = embedder or load_embedder(
-            self.stored.manifest.model,
-            settings.query_prefix,
-            settings.batch_size,
-            self.stored.manifest.quantized,
+        # The index's own model, backend and quantisation: questions must be embedded as its passages were.
+        manifest = self.stored.manifest
+        self.embedder = embedder or settings_embedder(
+            settings.replace(quantize=manifest.quantized, backend=manifest.backend), manifest.model
         )
         if self.embedder.dimension != self.stored.dense.d:
             raise IndexMismatchError(

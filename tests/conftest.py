@@ -28,6 +28,8 @@ class FakeEmbedder:
     name = "fake-bigram-64"
     dimension = 64
     quantize = True  # as the default settings ask, so indexes built with it are not stale
+    backend = "onnx"
+    identity = "fake-bigram-64|onnx|int8=True"
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimension, dtype=np.float32)

@@ -77,7 +77,7 @@ def test_over_long_question_is_refused(answerer: Answerer) -> None:
 @pytest.fixture()
 def cli_env(monkeypatch: pytest.MonkeyPatch, fake_settings: Settings, fake_index, fake_embedder) -> Path:
     """The CLI pointed at the fake-embedder index, as a user would with --index."""
-    monkeypatch.setattr(qa.answer, "load_embedder", lambda *args, **kwargs: fake_embedder)
+    monkeypatch.setattr(qa.answer, "settings_embedder", lambda *args, **kwargs: fake_embedder)
     monkeypatch.setenv("GOVQA_MODEL", fake_embedder.name)
     return fake_settings.index_dir
 

@@ -194,7 +194,7 @@ def test_concurrent_questions_get_the_same_answers(answerer: Answerer) -> None:
 @pytest.fixture()
 def cli_env(monkeypatch: pytest.MonkeyPatch, fake_settings: Settings, fake_index, fake_embedder) -> Path:
     """The CLIs pointed at the fake-embedder index and model, nothing built with the real one."""
-    monkeypatch.setattr(qa.answer, "load_embedder", lambda *args, **kwargs: fake_embedder)
+    monkeypatch.setattr(qa.answer, "settings_embedder", lambda *args, **kwargs: fake_embedder)
     monkeypatch.setattr(index.build, "load_embedder", lambda *args, **kwargs: fake_embedder)
     monkeypatch.setenv("GOVQA_MODEL", fake_embedder.name)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
@@ -769,7 +769,8 @@ def test_leftover_partial_folders_and_pointer_files_do_not_break_loading(
     orphan.mkdir()
     assert load_index(built.index_dir).folder == before
     after = build_index(built, fake_embedder)
-    assert sorted(p.name for p in built.index_dir.iterdir() if p.name != ".lock") == ["CURRENT", after.name]
+    kept = sorted(p.name for p in built.index_dir.iterdir() if p.name not in (".lock", "vector-cache"))
+    assert kept == ["CURRENT", after.name]
 
 
 # --- corpus faults -------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ def test_failed_build_leaves_the_previous_index_usable(built: Settings, fake_emb
 
     class Exploding:
         name, dimension = fake_embedder.name, fake_embedder.dimension
+        identity = "exploding"  # nothing in the vector cache for it: the build reaches embed_passages
 
         def embed_passages(self, texts):
             raise RuntimeError("killed midway")
