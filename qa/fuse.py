@@ -18,6 +18,7 @@ matches too.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,18 +69,47 @@ def target_periods(stored: StoredIndex, query: Query) -> dict[str, set[str]]:
     return wanted
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Each chunk's report and paragraph period as small integers (computed once per index): the
+    per-question masks are then array lookups, not comparisons of a million strings."""
+
+    doc_ids: tuple[str, ...]  # code → report id
+    doc: np.ndarray  # chunk → report code (int32)
+    period: np.ndarray  # chunk → index into PERIODS (int8)
+
+    def in_reports(self, wanted: Iterable[str]) -> np.ndarray:
+        """Which chunks belong to the reports ``wanted``."""
+        chosen = np.zeros(len(self.doc_ids), dtype=bool)
+        codes = {doc_id: code for code, doc_id in enumerate(self.doc_ids)}
+        chosen[[codes[d] for d in wanted if d in codes]] = True
+        return chosen[self.doc]
+
+    def of_periods(self, wanted: Iterable[str]) -> np.ndarray:
+        chosen = np.zeros(len(PERIODS), dtype=bool)
+        chosen[[PERIODS.index(p) for p in wanted if p in PERIODS]] = True
+        return chosen[self.period]
+
+
+PERIODS = ("review", "plan", "unknown", "")
 # Per loaded index, weakly held so a replaced index is freed with its table.
-_COLUMNS: weakref.WeakKeyDictionary[StoredIndex, tuple[np.ndarray, np.ndarray]] = weakref.WeakKeyDictionary()
+_COLUMNS: weakref.WeakKeyDictionary[StoredIndex, Columns] = weakref.WeakKeyDictionary()
 
 
-def _chunk_columns(stored: StoredIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Each chunk's report id and its paragraph's period, as arrays (computed once per index)."""
+def chunk_columns(stored: StoredIndex) -> Columns:
     if stored not in _COLUMNS:
-        docs = np.array([chunk.doc_id for chunk in stored.chunks], dtype=object)
-        periods = np.array(
-            [stored.paragraphs[(c.doc_id, c.paragraph)].period for c in stored.chunks], dtype=object
+        doc_ids = tuple(stored.reports)
+        codes = {doc_id: code for code, doc_id in enumerate(doc_ids)}
+        doc = np.fromiter((codes[c.doc_id] for c in stored.chunks), dtype=np.int32, count=len(stored.chunks))
+        period = np.fromiter(
+            (
+                PERIODS.index(p) if (p := stored.paragraphs[(c.doc_id, c.paragraph)].period) in PERIODS else 3
+                for c in stored.chunks
+            ),
+            dtype=np.int8,
+            count=len(stored.chunks),
         )
-        _COLUMNS[stored] = (docs, periods)
+        _COLUMNS[stored] = Columns(doc_ids, doc, period)
     return _COLUMNS[stored]
 
 
@@ -88,14 +118,14 @@ def year_multipliers(stored: StoredIndex, query: Query, boost: float, period_boo
     wanted = target_periods(stored, query)
     if not wanted and query.period == "unknown":
         return multipliers
-    docs, periods = _chunk_columns(stored)
+    columns = chunk_columns(stored)
     for doc_id, doc_periods in wanted.items():
-        in_report = docs == doc_id
+        in_report = columns.in_reports([doc_id])
         multipliers[in_report] = boost
-        multipliers[in_report & np.isin(periods, list(doc_periods))] = boost * period_boost
+        multipliers[in_report & columns.of_periods(doc_periods)] = boost * period_boost
     if query.period != "unknown":
-        untargeted = ~np.isin(docs, list(wanted))
-        multipliers[untargeted & (periods == query.period)] = period_boost
+        untargeted = ~columns.in_reports(wanted)
+        multipliers[untargeted & columns.of_periods([query.period])] = period_boost
     return multipliers
 
 
@@ -132,7 +162,7 @@ def fuse(
     reports in ``doc_ids`` if given), best first."""
     fused = fused_scores(scores, settings)
     if doc_ids is not None:
-        fused[~np.isin(_chunk_columns(stored)[0], list(doc_ids))] = 0.0
+        fused[~chunk_columns(stored).in_reports(doc_ids)] = 0.0
     if topical is not None:
         fused[~topical] *= settings.off_topic_factor
     fused *= year_multipliers(stored, query, settings.year_boost, settings.period_boost)
