@@ -64,6 +64,13 @@ PIPELINE_FILES = (
     "tokens.py",
     "store.py",
 )
+# Up to this many chunks the dense index is exact (FAISS flat): every answer is as exact scoring
+# gives it. Above it, an approximate index chosen by measured recall (``dense_index``).
+EXACT_LIMIT = 10_000
+# HNSW parameters for large libraries, chosen by recall@10 against flat (eval/bench_faiss.py).
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
 CURRENT = "CURRENT"
 DATA_FILES = ("reports.jsonl", "paragraphs.jsonl", "chunks.jsonl", "dense.faiss")
 LIBRARIES = (
@@ -192,8 +199,7 @@ def save_index(
         _write_jsonl(staging / "reports.jsonl", [_report_row(r) for r in reports])
         _write_jsonl(staging / "paragraphs.jsonl", [dataclasses.asdict(p) for p in paragraphs])
         _write_jsonl(staging / "chunks.jsonl", [dataclasses.asdict(c) for c in chunks])
-        dense = faiss.IndexFlatIP(vectors.shape[1])
-        dense.add(vectors)
+        dense = dense_index(vectors)
         # Written by Python, not faiss.write_index, so a full disk raises OSError (ENOSPC), not RuntimeError.
         (staging / "dense.faiss").write_bytes(faiss.serialize_index(dense).tobytes())
         retriever = bm25s.BM25()
@@ -230,6 +236,19 @@ def save_index(
     os.replace(pointer, index_dir / CURRENT)  # the atomic switch
     _remove_old_builds(index_dir, keep=final.name)
     return final
+
+
+def dense_index(vectors: np.ndarray) -> faiss.Index:
+    """Inner-product index over unit vectors: exact up to ``EXACT_LIMIT`` chunks, HNSW above it."""
+    dimension = vectors.shape[1]
+    if len(vectors) <= EXACT_LIMIT:
+        index = faiss.IndexFlatIP(dimension)
+    else:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    index.add(vectors)
+    return index
 
 
 def _remove_old_builds(index_dir: Path, keep: str) -> None:
@@ -310,6 +329,8 @@ def load_index(index_dir: Path) -> StoredIndex:
         raise IndexCorruptError(f"a table in {folder} has rows of the wrong shape — {REBUILD_HINT}") from None
     try:
         dense = faiss.read_index(str(folder / "dense.faiss"))
+        if isinstance(dense, faiss.IndexHNSW):
+            dense.hnsw.efSearch = HNSW_EF_SEARCH  # a search-time setting: this code's, not the file's
     except RuntimeError:
         raise IndexCorruptError(
             f"{folder / 'dense.faiss'} is not a readable FAISS index — {REBUILD_HINT}"

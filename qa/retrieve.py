@@ -1,7 +1,10 @@
 """Retrieval: a ``Query`` (and its vector) in, per-chunk BM25 and dense scores out.
 
-Both retrievers score every chunk — the corpora here are thousands of chunks, where exact
-scoring costs well under a millisecond — so fusion sees full rankings, not two truncated lists.
+BM25 scores every chunk holding a question word. Dense scores every chunk exactly in a library of up
+to ``index.store.EXACT_LIMIT`` chunks (tens of reports: exact scoring costs well under a millisecond
+and fusion sees the full ranking); above it the index is approximate (``index.store.dense_index``)
+and returns its best ``DENSE_K`` chunks, the rest scoring as the ``DENSE_K``-th, which fusion's
+min-max scaling turns into nothing.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.store import StoredIndex
+from index.store import EXACT_LIMIT, StoredIndex
 from qa.analyse import Query
+
+DENSE_K = 1000  # chunks the approximate index returns above EXACT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,11 @@ def bm25_scores(stored: StoredIndex, query: Query, expansion_weight: float = 1.0
 
 def dense_scores(stored: StoredIndex, query_vector: np.ndarray) -> np.ndarray:
     count = len(stored.chunks)
-    similarities, ids = stored.dense.search(query_vector.reshape(1, -1), count)
-    scores = np.zeros(count, dtype=np.float32)
+    k = count if count <= EXACT_LIMIT else min(DENSE_K, count)
+    similarities, ids = stored.dense.search(query_vector.reshape(1, -1), k)
     valid = ids[0] >= 0
+    floor = float(similarities[0][valid].min()) if count > EXACT_LIMIT and valid.any() else 0.0
+    scores = np.full(count, floor, dtype=np.float32)
     scores[ids[0][valid]] = similarities[0][valid]
     return scores
 

@@ -135,3 +135,35 @@ def test_the_page_and_the_api_share_one_bound_on_questions_at_once(answerer) -> 
     # The chat page's answer step and the /ask endpoint, nothing else, under one limit.
     assert {f.api_name for f in answering} >= {"ask"} and len(answering) == 3  # send, Enter, /ask
     assert {f.concurrency_limit for f in answering} == {answerer.settings.concurrency}
+
+
+def test_a_large_library_gets_an_approximate_index_a_small_one_stays_exact() -> None:
+    import faiss
+
+    from index.store import EXACT_LIMIT, dense_index
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(EXACT_LIMIT + 1, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert isinstance(dense_index(vectors[:EXACT_LIMIT]), faiss.IndexFlatIP)
+    large = dense_index(vectors)
+    assert isinstance(large, faiss.IndexHNSW) and large.ntotal == len(vectors)
+    found = large.search(vectors[:20], 1)[1][:, 0]
+    assert (found == np.arange(20)).mean() >= 0.95  # each vector finds itself
+
+
+def test_above_the_exact_limit_only_the_best_chunks_get_a_dense_score(
+    answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.retrieve
+
+    vector = answerer.embedder.embed_queries(["罗湖2020年财政收入"])[0]
+    exact = qa.retrieve.dense_scores(answerer.stored, vector)
+    monkeypatch.setattr(qa.retrieve, "EXACT_LIMIT", 10)
+    monkeypatch.setattr(qa.retrieve, "DENSE_K", 5)
+    approximate = qa.retrieve.dense_scores(answerer.stored, vector)
+    best = np.argsort(-exact)[:5]
+    assert np.allclose(approximate[best], exact[best])
+    # The rest score as the fifth best, which min-max scaling in fusion turns into nothing.
+    rest = np.setdiff1d(np.arange(len(exact)), best)
+    assert np.allclose(approximate[rest], exact[best].min())
