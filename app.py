@@ -357,9 +357,6 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     try:
         settings = load_settings().replace(host=args.host, port=args.port)
-        if settings.embed_threads == 0:
-            # Questions answered at once share the cores rather than each asking for all of them.
-            settings = settings.replace(embed_threads=max(1, (os.cpu_count() or 1) // settings.concurrency))
         answerer = Answerer(settings)
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)

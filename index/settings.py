@@ -83,8 +83,8 @@ class Settings:
     # What runs the embedding model: "onnx" (exported once, then run by ONNX Runtime without torch:
     # faster questions and start) or "torch" (sentence-transformers itself). See docs/speed.md.
     backend: str = "onnx"
-    # Threads for one embedding call; 0 lets the backend use every core (the chat page divides the
-    # cores among the questions it answers at once).
+    # Threads for embedding passages in a build; 0 lets the backend use every core. A question is
+    # embedded on one thread (index/embed.py says why).
     embed_threads: int = 0
     # Questions the chat page and its /ask API answer at once (one queue shared by both).
     concurrency: int = 2
