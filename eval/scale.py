@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,23 @@ def _distinct(text: str) -> str:
     return (text + "\0")[:-1]
 
 
+def synthetic_vectors(source: np.ndarray, copies: int, seed: int = 0) -> Iterator[np.ndarray]:
+    """Each copy's vectors: the source's plus Gaussian noise, renormalised; the same for the same seed,
+    so the measuring process can search them exactly without a second copy on disk."""
+    rng = np.random.default_rng(seed)
+    for _ in range(copies):
+        noisy = source + rng.normal(0.0, NOISE, source.shape).astype(np.float32)
+        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+        yield noisy
+
+
+def _source_vectors() -> np.ndarray:
+    from index.store import load_index
+
+    dense = load_index(SOURCE).dense
+    return dense.reconstruct_n(0, dense.ntotal)
+
+
 def make_library(n: int, out: Path, seed: int = 0) -> dict[str, Any]:
     """Write a synthetic library of ``n`` chunks into the index folder ``out``; returns build figures."""
     from index.build import open_index
@@ -63,7 +81,6 @@ def make_library(n: int, out: Path, seed: int = 0) -> dict[str, Any]:
     texts = [normalize(c.searched) for c in source.chunks]
     tokens = [tokenize(t) for t in texts]
     copies = math.ceil(n / len(source.chunks))
-    rng = np.random.default_rng(seed)
     started = time.perf_counter()
     reports, paragraphs, chunks, bm25_tokens = [], [], [], []
     all_vectors = np.empty((copies * len(source.chunks), vectors.shape[1]), dtype=np.float32)
@@ -79,8 +96,7 @@ def make_library(n: int, out: Path, seed: int = 0) -> dict[str, Any]:
             dataclasses.replace(c, doc_id=c.doc_id + suffix, text=_distinct(c.text)) for c in source.chunks
         )
         bm25_tokens.extend(tokens)
-        noisy = vectors + rng.normal(0.0, NOISE, vectors.shape).astype(np.float32)
-        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    for noisy in synthetic_vectors(vectors, copies, seed):
         all_vectors[row : row + len(noisy)] = noisy
         row += len(noisy)
     made = time.perf_counter() - started
@@ -135,15 +151,16 @@ def measure(index_dir: Path, questions: int = 300) -> dict[str, Any]:
         answerer.ask(question)
         times.append((time.perf_counter() - began) * 1000)
     times.sort()
-    # recall@10 of the dense index against exact inner products over every vector
+    # recall@10 of the dense index against exact inner products over the vectors it was built from
     query_vectors = answerer.embedder.embed_queries(asked[:100])
     found = stored.dense.search(query_vectors, 10)[1]
     total = stored.dense.ntotal
     exact = np.zeros((len(query_vectors), 10), dtype=np.int64)
-    block = 100_000
     best = np.full((len(query_vectors), 10), -np.inf, dtype=np.float32)
-    for start in range(0, total, block):
-        part = stored.dense.reconstruct_n(start, min(block, total - start))
+    source = _source_vectors()
+    start = 0
+    for part in synthetic_vectors(source, math.ceil(total / len(source))):
+        part = part[: total - start]
         similarities = query_vectors @ part.T
         merged = np.concatenate([best, similarities], axis=1)
         ids = np.concatenate(
@@ -152,6 +169,7 @@ def measure(index_dir: Path, questions: int = 300) -> dict[str, Any]:
         keep = np.argsort(-merged, axis=1)[:, :10]
         best = np.take_along_axis(merged, keep, 1)
         exact = np.take_along_axis(ids, keep, 1)
+        start += len(part)
     recall = float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact, strict=True)]))
     return {
         "dense_index": type(stored.dense).__name__,
