@@ -74,15 +74,14 @@ class Columns:
     """Each chunk's report and paragraph period as small integers (computed once per index): the
     per-question masks are then array lookups, not comparisons of a million strings."""
 
-    doc_ids: tuple[str, ...]  # code → report id
+    codes: dict[str, int]  # report id → code
     doc: np.ndarray  # chunk → report code (int32)
     period: np.ndarray  # chunk → index into PERIODS (int8)
 
     def in_reports(self, wanted: Iterable[str]) -> np.ndarray:
         """Which chunks belong to the reports ``wanted``."""
-        chosen = np.zeros(len(self.doc_ids), dtype=bool)
-        codes = {doc_id: code for code, doc_id in enumerate(self.doc_ids)}
-        chosen[[codes[d] for d in wanted if d in codes]] = True
+        chosen = np.zeros(len(self.codes), dtype=bool)
+        chosen[[self.codes[d] for d in wanted if d in self.codes]] = True
         return chosen[self.doc]
 
     def of_periods(self, wanted: Iterable[str]) -> np.ndarray:
@@ -109,7 +108,7 @@ def chunk_columns(stored: StoredIndex) -> Columns:
             dtype=np.int8,
             count=len(stored.chunks),
         )
-        _COLUMNS[stored] = Columns(doc_ids, doc, period)
+        _COLUMNS[stored] = Columns(codes, doc, period)
     return _COLUMNS[stored]
 
 
@@ -119,13 +118,19 @@ def year_multipliers(stored: StoredIndex, query: Query, boost: float, period_boo
     if not wanted and query.period == "unknown":
         return multipliers
     columns = chunk_columns(stored)
+    # Per report, then looked up per chunk: a year every copy of a thousand reports covers costs
+    # two array lookups, not a pass over all chunks for each report.
+    targeted = np.zeros(len(columns.codes), dtype=bool)
+    in_period = np.zeros((len(columns.codes), len(PERIODS)), dtype=bool)
     for doc_id, doc_periods in wanted.items():
-        in_report = columns.in_reports([doc_id])
-        multipliers[in_report] = boost
-        multipliers[in_report & columns.of_periods(doc_periods)] = boost * period_boost
+        code = columns.codes[doc_id]
+        targeted[code] = True
+        in_period[code, [PERIODS.index(p) for p in doc_periods if p in PERIODS]] = True
+    chunk_targeted = targeted[columns.doc]
+    multipliers[chunk_targeted] = boost
+    multipliers[in_period[columns.doc, columns.period]] = boost * period_boost
     if query.period != "unknown":
-        untargeted = ~columns.in_reports(wanted)
-        multipliers[untargeted & columns.of_periods([query.period])] = period_boost
+        multipliers[~chunk_targeted & columns.of_periods([query.period])] = period_boost
     return multipliers
 
 
