@@ -168,8 +168,9 @@ class Answerer:
         return analyse(question, self.settings.glossary, library, doc_ids)
 
     def scope(self, query: Query, doc_ids: frozenset[str] | None) -> frozenset[str] | None:
-        """The reports a question may be answered from: those of the regions it names (within the
-        user's choice ``doc_ids``), or ``doc_ids`` when it names none the library covers."""
+        """The reports a question may be answered from: those of the regions it names and those whose
+        region is unknown (within the user's choice ``doc_ids``), or ``doc_ids`` when it names none the
+        library covers."""
         if not query.regions:
             return doc_ids
         named = {
@@ -177,7 +178,7 @@ class Answerer:
             for name in query.regions
             if (region := by_full_name(name)) is not None
             for doc_id in self.library.reports_for(region)
-        }
+        } | self.library.unplaced
         return frozenset(named if doc_ids is None else named & doc_ids)
 
     def search(

@@ -75,6 +75,9 @@ class Library:
             region = by_full_name(report.region) if report.region else None
             if region is not None:
                 self.region_of[report.doc_id] = region
+        # Reports whose region is not known may be about any place: a question naming a region is
+        # still answered from them too, and its region names stay search words for them.
+        self.unplaced = frozenset(r.doc_id for r in self.reports if r.doc_id not in self.region_of)
         anywhere, words = _general_names()
         self._anywhere = dict(anywhere)
         self._words = dict(words)
@@ -142,6 +145,8 @@ class Library:
         """Search tokens of the names of covered regions named (and the divisions they lie in): inside
         the reports in scope they are no evidence, every sentence of 罗湖's report is about 罗湖."""
         dropped: set[str] = set()
+        if self.unplaced:  # a report of unknown region is searched by the name as a word
+            return dropped
         for mention in mentions:
             if not self.covers(mention.region):
                 continue

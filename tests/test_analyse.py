@@ -93,3 +93,25 @@ def test_a_glossary_term_covers_a_word_only_whole(answerer) -> None:
     whole = weights.coverage(query, weights.tokens("社会消费品零售总额增长5%以上"))
     part = weights.coverage(query, weights.tokens("开展促消费活动"))
     assert whole > part == 0.0
+
+
+def test_reports_of_unknown_region_stay_in_a_named_regions_scope(tmp_path) -> None:
+    # A library where some texts have no known region (Wikipedia pages, a report whose region
+    # could not be read): naming 罗湖 must not hide them, nor drop 罗湖 as a search word for them.
+    from types import SimpleNamespace
+
+    from index.corpus import Report
+    from qa.answer import Answerer
+    from qa.scope import Library
+
+    def report(doc_id: str, region: str) -> Report:
+        return Report(doc_id, "报告", 2021, 2020, (2021,), tmp_path / doc_id, "", region=region)
+
+    library = Library([report("luohu", "深圳市罗湖区"), report("zhejiang", "浙江省"), report("page", "")])
+    assert library.unplaced == {"page"}
+    query = analyse("罗湖2020年财政收入是多少？", library=library)
+    assert query.regions == ("深圳市罗湖区",)
+    assert "罗湖" in query.tokens
+    assert Answerer.scope(SimpleNamespace(library=library), query, None) == {"luohu", "page"}
+    placed = Library([report("luohu", "深圳市罗湖区"), report("zhejiang", "浙江省")])
+    assert "罗湖" not in analyse("罗湖2020年财政收入是多少？", library=placed).tokens
