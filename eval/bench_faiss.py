@@ -8,8 +8,9 @@ Input:
 - the live build of a built index folder (``--index-dir``, default ``eval/.cache/library-index``;
   ``DIR/CURRENT`` names the ``build-*`` folder, see index/store.py): the vectors of its
   ``dense.faiss`` seed a synthetic library of ``--n`` vectors, and its manifest names the model;
-- the questions of ``--questions`` (default ``eval/datasets/library_qa.jsonl``), embedded with that
-  model in a child process, as real query vectors (``--questions ''`` leaves them out).
+- the questions of ``--questions`` (default ``eval/datasets/library_qa.jsonl``), embedded in a child
+  process with the model and backend that built that index, as real query vectors (``--questions
+  ''`` leaves them out).
 
 The synthetic library: each vector is a random real chunk vector, mixed with a second random one at
 a weight drawn from U(0, mix), plus Gaussian noise shaped by the real vectors' own covariance
@@ -17,15 +18,23 @@ a weight drawn from U(0, mix), plus Gaussian noise shaped by the real vectors' o
 ``sigma`` and ``mix`` are fitted so that a synthetic library the size of the real one has the real
 one's mean leave-one-out top-1 and top-10 cosine; the synthetic queries' noise is fitted so that
 their top-1 cosine matches the real questions'. The realism table shows these figures and some that
-were not fitted (mean cosine of random pairs; the queries' top-10).
+were not fitted: the mean cosine of random pairs, the queries' top-10, and the local intrinsic
+dimension (higher than the real one's means nearly equidistant neighbours: harder for approximate
+search, so recall here errs low).
 
 Output: on stdout, the machine (CPU model, AVX2/AVX-512 flags, the SIMD level faiss dispatches to),
 versions, settings, the realism table, and per candidate index (Flat; HNSW over float, SQ8 or fp16
 codes; IVF over float, SQ8 or fp16 codes) and search setting: build time, serialized bytes, the
 whole-process RSS of a fresh process that loads the index, one-question latency p50/p95 at 1 and 2
-threads, recall@10 against flat search; then the recommended index (least memory, then fastest,
-among settings whose recall@10 reaches ``--target`` on every query set) and what the search ``k``
-costs with it. The same goes as JSON to ``--out`` (default /tmp/bench_faiss.json).
+threads (wall clock, with the CPU time p50 and the load average, since other work on the machine
+inflates wall time), recall@10 against flat search (strict, and counting near-ties within
+``--tie-eps``); then the recommended index (least memory, then fastest, among settings whose
+strict recall@10 reaches ``--target`` on every query set) and what the search ``k`` costs with it.
+The same goes as JSON to ``--out`` (default /tmp/bench_faiss.json).
+
+Shortcuts, to keep a run at 1M under half an hour on two cores: the HNSW-over-codes indexes take
+the graph of the HNSW,Flat build (``--hnsw-own-graphs`` builds each its own); the IVF kinds share
+one k-means and one assignment of the vectors to lists, whose time each IVF build counts in full.
 """
 
 from __future__ import annotations
@@ -367,11 +376,14 @@ class Coarse:
 
 
 def train_coarse(xb: np.ndarray, train: np.ndarray, nlist: int, niter: int, seed: int) -> Coarse:
+    """k-means as ``IndexIVF.train`` runs it for inner product (spherical: unit-norm centroids)."""
     start = time.perf_counter()
-    clustering = faiss.Clustering(xb.shape[1], nlist)
-    clustering.niter = niter
-    clustering.seed = seed
-    clustering.max_points_per_centroid = 1 << 30  # the training sample is chosen by the caller
+    params = faiss.ClusteringParameters()
+    params.spherical = True  # what IndexIVF sets for METRIC_INNER_PRODUCT
+    params.niter = niter
+    params.seed = seed
+    params.max_points_per_centroid = 1 << 30  # the training sample is chosen by the caller
+    clustering = faiss.Clustering(xb.shape[1], nlist, params)
     quantizer = faiss.IndexFlatIP(xb.shape[1])
     clustering.train(train, quantizer)
     kmeans_s = time.perf_counter() - start
@@ -821,34 +833,46 @@ def recommend(bench: Bench, target: float) -> dict[str, Any] | None:
 
 
 def measure_k(bench: Bench, choice: dict[str, Any]) -> list[dict[str, Any]]:
-    """Search the chosen index (read back from its file) for each k in K_COST: latency and recall@k."""
+    """Search the chosen index (read back from its file) for each k in K_COST: latency and recall@k.
+
+    At the chosen setting and the next two of its sweep: a deeper top-k needs a wider search to
+    keep its recall, and the pipeline fuses the dense top-k with BM25.
+    """
     built = next(b for b in bench.builds if b.name == choice["index"])
     assert built.path is not None
     index = faiss.read_index(str(built.path))
-    set_param(index, choice["param"], choice["value"])
+    sweep = EF_SEARCH if choice["param"] == "efSearch" else NPROBE
+    values = [choice["value"]]
+    if choice["value"] in sweep:
+        limit = len(sweep) if choice["param"] == "efSearch" else sum(p <= index.nlist for p in sweep)
+        values = list(sweep[sweep.index(choice["value"]) : limit][:3])
     out = []
-    for k in K_COST:
-        faiss.omp_set_num_threads(bench.args.threads)
-        recalls = {
-            name: recall(index.search(q, k)[1], bench.truth[name], k) for name, q in bench.queries.items()
-        }
-        row: dict[str, Any] = {
-            "k": k,
-            "recall_at_k": recalls,
-            "t1": latency(index, bench.latency_queries, k, 1),
-            "t2": latency(index, bench.latency_queries, k, 2),
-        }
-        if isinstance(index, faiss.IndexIVF):
-            index.parallel_mode = 1  # one question's lists split over the threads
-            row["t2_parallel_mode_1"] = latency(index, bench.latency_queries, k, 2)
-            index.parallel_mode = 0
-        out.append(row)
-        print(
-            f"    k={k}: recall@k "
-            + " / ".join(f"{name} {r:.4f}" for name, r in recalls.items())
-            + f"; p50 {row['t1']['p50_ms']:.2f} ms (1 thread) {row['t2']['p50_ms']:.2f} ms (2 threads)",
-            flush=True,
-        )
+    for value in values:
+        set_param(index, choice["param"], value)
+        for k in K_COST:
+            faiss.omp_set_num_threads(bench.args.threads)
+            recalls = {
+                name: recall(index.search(q, k)[1], bench.truth[name], k) for name, q in bench.queries.items()
+            }
+            row: dict[str, Any] = {
+                "param": choice["param"],
+                "value": value,
+                "k": k,
+                "recall_at_k": recalls,
+                "t1": latency(index, bench.latency_queries, k, 1),
+                "t2": latency(index, bench.latency_queries, k, 2),
+            }
+            if isinstance(index, faiss.IndexIVF):
+                index.parallel_mode = 1  # one question's lists split over the threads
+                row["t2_parallel_mode_1"] = latency(index, bench.latency_queries, k, 2)
+                index.parallel_mode = 0
+            out.append(row)
+            print(
+                f"    {choice['param']}={value} k={k}: recall@k "
+                + " / ".join(f"{name} {r:.4f}" for name, r in recalls.items())
+                + f"; p50 {row['t1']['p50_ms']:.2f} ms (1 thread) {row['t2']['p50_ms']:.2f} ms (2 threads)",
+                flush=True,
+            )
     return out
 
 
@@ -934,16 +958,20 @@ def print_tables(result: dict[str, Any]) -> None:
             f"build {b['build_s']:.0f} s, file {b['file_bytes'] / MB:.0f} MB, loaded +{grow / MB:.0f} MB RSS"
         )
         print(
-            f"\n{'k':>5} {'recall@k':>24} {'1thr p50':>8} {'p95':>6} {'2thr p50':>8} {'p95':>6} "
-            f"{'2thr pmode1 p50':>15}"
+            f"\n{'setting':>13} {'k':>5} {'recall@k':>24} {'1thr p50':>8} {'p95':>6} {'2thr p50':>8} "
+            f"{'p95':>6} {'2thr pmode1 p50':>15}"
         )
         for r in result["k_cost"]:
             recalls = "/".join(f"{v:.4f}" for v in r["recall_at_k"].values())
             pmode = r.get("t2_parallel_mode_1", {}).get("p50_ms")
+            setting = f"{r['param']}={r['value']}"
             print(
-                f"{r['k']:5} {recalls:>24} {r['t1']['p50_ms']:8.2f} {r['t1']['p95_ms']:6.2f} "
+                f"{setting:>13} {r['k']:5} {recalls:>24} {r['t1']['p50_ms']:8.2f} {r['t1']['p95_ms']:6.2f} "
                 f"{r['t2']['p50_ms']:8.2f} {r['t2']['p95_ms']:6.2f} {_f(pmode, '.2f'):>15}"
             )
+        print(
+            "(recall@k: synthetic / real questions; pmode1: IVF parallel_mode=1, one question's lists split)"
+        )
     print(
         f"\ntotal {result['total_s']:.0f} s; load average at start {result['loadavg_start']}, "
         f"at end {result['loadavg_end']}"
