@@ -46,7 +46,6 @@ import logging
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +58,8 @@ import numpy as np
 
 from eval import load as load_bench
 from eval.dataset import LIBRARY, LIBRARY_CORPUS, LUOHU
+from eval.load import dataset_questions
+from eval.report import git_commit
 from eval.report import machine as machine_facts
 from index.build import build_index, settings_embedder
 from index.chunk import chunk_paragraphs
@@ -119,18 +120,6 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 def has_setting(name: str) -> bool:
     return name in {f.name for f in dataclasses.fields(Settings)}
-
-
-def dataset_questions(path: Path) -> list[str]:
-    """Every question of a JSON Lines dataset, in file order (the other fields are not used)."""
-    questions = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                question = json.loads(line).get("question")
-                if isinstance(question, str) and question.strip():
-                    questions.append(question)
-    return questions
 
 
 def spread(items: list[Any], count: int) -> list[Any]:
@@ -307,28 +296,6 @@ def machine_and_settings(settings: Settings) -> dict[str, Any]:
         "versions": versions,
         "settings": {name: getattr(settings, name, "n/a") for name in SETTING_NAMES},
     }
-
-
-def git_commit() -> str:
-    """Short commit, ``+changes`` when tracked files differ; read-only (no optional index refresh)."""
-    try:
-        commit = subprocess.run(
-            ["git", "--no-optional-locks", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{commit}{'+changes' if dirty else ''}" if commit else "unknown"
 
 
 # ---------------------------------------------------------------- model cache

@@ -47,15 +47,21 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def load_questions(path: Path, count: int, seed: int) -> list[str]:
-    """``count`` questions from the dataset (questions only), cycled and shuffled reproducibly."""
-    pool = []
+def dataset_questions(path: Path) -> list[str]:
+    """Every question of a JSON Lines dataset, in file order (the other fields are not used)."""
+    questions = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 question = json.loads(line).get("question")
                 if isinstance(question, str) and question.strip():
-                    pool.append(question)
+                    questions.append(question)
+    return questions
+
+
+def load_questions(path: Path, count: int, seed: int) -> list[str]:
+    """``count`` questions from the dataset (questions only), cycled and shuffled reproducibly."""
+    pool = dataset_questions(path)
     if not pool:
         raise SystemExit(f"no questions in {path}")
     rng = random.Random(seed)

@@ -40,16 +40,21 @@ PROJECT_COLUMNS = (
 
 
 def git_commit() -> str:
+    """Short commit, ``+changes`` when tracked files other than results differ; read-only (no optional
+    index refresh, so it never takes git's lock while someone else commits)."""
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "--no-optional-locks", "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             cwd=PROJECT_ROOT,
             timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!eval/results"],
+            [
+                *("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"),
+                *("--", ".", ":!eval/results"),
+            ],
             capture_output=True,
             text=True,
             cwd=PROJECT_ROOT,

@@ -134,7 +134,7 @@ def pipeline_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -204,7 +204,7 @@ def save_index(
         retriever.index(bm25_tokens, show_progress=False)
         retriever.save(str(staging / "bm25"))
         checksums = {
-            str(path.relative_to(staging)): _sha256(path)
+            str(path.relative_to(staging)): sha256_file(path)
             for path in sorted(staging.rglob("*"))
             if path.is_file()
         }
@@ -330,7 +330,7 @@ def load_index(index_dir: Path) -> StoredIndex:
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"{path} is missing — {REBUILD_HINT} --index {index_dir}")
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             raise IndexCorruptError(
                 f"{path} is damaged (checksum differs from the manifest) — {REBUILD_HINT} --index {index_dir}"
             )

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embed import Embedder
+from index.store import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,6 @@ def embedder_identity(embedder: Embedder) -> str:
 
 def text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=KEY_BYTES).digest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -141,7 +134,7 @@ def _read_entries(folder: Path, raw: bytes | None, identity: str, dimension: int
         if not isinstance(file_name, str) or Path(file_name).name != file_name:
             raise CacheUnusable(f"{folder / MANIFEST} names a file outside the cache folder")
         path = folder / file_name
-        if _sha256(path) != checksums.get(name):
+        if sha256_file(path) != checksums.get(name):
             raise CacheUnusable(f"{path} is damaged (checksum differs from the manifest)")
         # The vectors are the bulk of the cache and only the rows a build reuses are copied out.
         arrays[name] = np.load(path, mmap_mode="r" if name == "vectors" else None, allow_pickle=False)
@@ -178,7 +171,7 @@ def _save_array(folder: Path, file_name: str, array: np.ndarray) -> str:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
-    return _sha256(folder / file_name)
+    return sha256_file(folder / file_name)
 
 
 class VectorCache:

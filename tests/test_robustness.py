@@ -466,7 +466,7 @@ def rewrite_with_checksum(folder: Path, name: str, data: bytes) -> None:
     (folder / name).write_bytes(data)
     path = folder / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["checksums"][name] = index.store._sha256(folder / name)
+    manifest["checksums"][name] = index.store.sha256_file(folder / name)
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
