@@ -234,7 +234,6 @@ class SentenceTransformerEmbedder:
     def __post_init__(self) -> None:
         target, local = resolve_model(self.name)
         quiet_hub(local)
-        self.identity = f"{self.name}|torch|int8={self.quantize}"
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as error:
@@ -260,9 +259,9 @@ class SentenceTransformerEmbedder:
         )
         self.dimension = int(dimension())
         if self.quantize:
-            self._quantize()
-            self.identity = f"{self.name}|torch|int8={self.quantize}"
-            self.batch_independent = not self.quantize
+            self._quantize()  # turns quantize off where this torch cannot quantise
+        self.identity = f"{self.name}|torch|int8={self.quantize}"
+        self.batch_independent = not self.quantize
 
     def _quantize(self) -> None:
         """int8 weights for every linear layer, activations quantised on the fly (CPU only).
