@@ -32,10 +32,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 import gradio as gr
 
 from index.build import os_error_line
+from index.corpus import Report
 from index.errors import QAError, UsageError
 from index.logs import setup_logging
 from index.settings import Settings, load_settings
-from qa.answer import Answerer, clean_question
+from index.store import StoredIndex
+from qa.answer import Answerer, LiveAnswerer, clean_question
 from qa.chat import (
     EMPTY_SOURCE,
     answer_sources,
@@ -107,24 +109,33 @@ ERROR_MESSAGE = "出错了，这个问题没能回答，请稍后重试。"
 WARNING_TITLE = "提示"
 
 
-def build_demo(answerer: Answerer) -> gr.Blocks:
-    """The page and the /ask endpoint over one loaded ``answerer``."""
-    stored = answerer.stored
-    max_chars = answerer.settings.max_question_chars
-    library = sorted(stored.reports.values(), key=lambda r: (-r.year, r.doc_id))
-    examples = example_questions(stored)
+def reports_of(stored: StoredIndex) -> list[Report]:
+    """The library's reports, newest first."""
+    return sorted(stored.reports.values(), key=lambda r: (-r.year, r.doc_id))
+
+
+def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
+    """The page and the /ask endpoint over the live build of ``answerer``'s index: a report added or
+    removed meanwhile is picked up at the next question (and its filters at the next page load)."""
+    live = answerer if isinstance(answerer, LiveAnswerer) else LiveAnswerer(answerer)
+    loaded = live.current()
+    max_chars = loaded.settings.max_question_chars
+    library = reports_of(loaded.stored)
+    examples = example_questions(loaded.stored)
 
     def scope(regions, years):
-        return selected_doc_ids(library, regions, years)
+        return selected_doc_ids(reports_of(live.current().stored), regions, years)
 
     def note(regions, years):
-        return scope_note(len(scope(regions, years)), len(library))
+        return scope_note(len(scope(regions, years)), len(live.current().stored.reports))
 
     def respond(message, history, previous, doc_ids, top_k, show_scores, sources=None):
         # ``sources``: every source offered so far in this conversation; a quote's [n] marker names
         # its place in that list, so a marker in an earlier answer still opens its own paragraph.
         unchanged = (gr.skip(),) * 10
         sources = list(sources or [])
+        answerer = live.current()  # this build answers the whole question, even if another goes live
+        stored = answerer.stored
         try:
             if not doc_ids:
                 raise UsageError("没有符合所选地区和年份的报告，请至少选择一份报告再提问。")
@@ -160,32 +171,34 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
             gr.Radio(choices=choices, value=None, label=label),
             None,
             EMPTY_SOURCE,
-            *_nav_buttons(None),
+            *_nav_buttons(None, stored),
         )
 
-    def _nav_buttons(target):
+    def _nav_buttons(target, stored):
         return (
             gr.Button(interactive=has_paragraph(stored, target, -1)),
             gr.Button(interactive=has_paragraph(stored, target, 1)),
         )
 
     def show(choice, targets):
+        stored = live.current().stored
         try:
             number = int(choice)
             target = targets[number] if number >= 0 else None
         except (TypeError, ValueError, IndexError):
             target = None
-        return (target, source_html(stored, target), *_nav_buttons(target))
+        return (target, source_html(stored, target), *_nav_buttons(target, stored))
 
     def open_marker(choice, targets):
         # The 「引用」 list shows the newest answer's sources; a marker of an earlier one selects none.
         return (*show(choice, targets), choice)
 
     def move(target, delta):
+        stored = live.current().stored
         if target is None:
-            return (None, EMPTY_SOURCE, *_nav_buttons(None))
+            return (None, EMPTY_SOURCE, *_nav_buttons(None, stored))
         target = step(target, delta, stored)
-        return (target, source_html(stored, target), *_nav_buttons(target))
+        return (target, source_html(stored, target), *_nav_buttons(target, stored))
 
     def clear():
         return (
@@ -197,13 +210,14 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
             gr.Radio(choices=[], value=None, label="引用（选择一条查看原文）"),
             None,
             EMPTY_SOURCE,
-            *_nav_buttons(None),
+            gr.Button(interactive=False),
+            gr.Button(interactive=False),
         )
 
     def ask(question: str) -> dict[str, Any]:
         """Answer one question; the same JSON as `python -m qa ask --json`."""
         try:
-            return answerer.ask(question).to_dict()
+            return live.ask(question).to_dict()
         except QAError as error:  # the caller's mistake: no traceback in the server log
             raise gr.Error(str(error), print_exception=False) from None
         except Exception:
@@ -212,7 +226,7 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
 
     # One bound for every question the page and the /ask API answer at once: each runs the embedding
     # model on its own threads, and more at once than the cores allow only queue inside the CPU.
-    answering = {"concurrency_limit": answerer.settings.concurrency, "concurrency_id": "answer"}
+    answering = {"concurrency_limit": loaded.settings.concurrency, "concurrency_id": "answer"}
     with gr.Blocks(title="政府工作报告问答", analytics_enabled=False) as demo:
         gr.Markdown(
             "## 政府工作报告问答\n"
@@ -283,7 +297,7 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
                     next_button = gr.Button("下一段", size="sm", interactive=False, elem_id="govqa-next")
                 with gr.Accordion("检索设置", open=True):
                     top_k = gr.Slider(
-                        1, 10, value=min(10, max(1, answerer.settings.top_k)), step=1, label="检索段落数"
+                        1, 10, value=min(10, max(1, loaded.settings.top_k)), step=1, label="检索段落数"
                     )
                     show_scores = gr.Checkbox(value=False, label="显示检索得分")
 
@@ -317,7 +331,7 @@ def build_demo(answerer: Answerer) -> gr.Blocks:
         previous_button.click(lambda t: move(t, -1), target, nav_outputs, api_visibility="private")
         next_button.click(lambda t: move(t, 1), target, nav_outputs, api_visibility="private")
         with gr.Tab("报告库"):
-            gr.HTML(library_table(stored), elem_id="govqa-library")
+            gr.HTML(library_table(loaded.stored), elem_id="govqa-library")
         gr.api(ask, api_name="ask", **answering)
     return demo
 

@@ -32,7 +32,7 @@ from index.store import (
 )
 from index.structure import structure
 from index.tokens import tokenize
-from index.vectors import CACHE_FOLDER, VectorCache
+from index.vectors import CACHE_FOLDER, Progress, VectorCache, embed_in_steps
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,11 @@ def settings_embedder(settings: Settings, model: str | None = None) -> Embedder:
     )
 
 
-def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
-    """Index every report in ``settings.corpus_dir`` into ``settings.index_dir``."""
+def build_index(
+    settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None
+) -> Path:
+    """Index every report in ``settings.corpus_dir`` into ``settings.index_dir``; ``progress`` is told
+    how many of the chunk texts to embed are done."""
     started = time.perf_counter()
     reports = load_corpus(settings.corpus_dir)
     paragraphs = []
@@ -100,10 +103,10 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Path:
         # embedded again; the cache logs how many chunk texts it embedded and how many it reused.
         cache = VectorCache(settings.index_dir / CACHE_FOLDER, embedder)
         log.info("%d chunks from %d reports", len(chunks), len(reports))
-        vectors = cache.embed(texts)
+        vectors = cache.embed(texts, progress)
     else:
         log.info("embedding %d chunks from %d reports with %s", len(chunks), len(reports), embedder.name)
-        vectors = embedder.embed_passages(texts)
+        vectors = embed_in_steps(embedder, texts, progress)
     manifest_fields = dict(
         model=embedder.name,
         quantized=embedder.quantize,

@@ -14,7 +14,9 @@ skipped with a warning naming it; only a corpus with no usable report at all is 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import logging
 import tomllib
 from dataclasses import dataclass
@@ -46,11 +48,19 @@ class Report:
     review_period: tuple[int, int] | None = None  # a five-year period it reviews too (2021, 2025)
     plan_period: tuple[int, int] | None = None  # the five-year period it sets out (2026, 2030)
     origins: tuple[tuple[str, str], ...] = ()  # field → where its value came from (text, file name, .toml)
+    format: str = "txt"  # what it was added as: txt, md, html, pdf or docx (index.extract)
+    pages: tuple[int, ...] = ()  # a PDF's: the offset in ``text`` where each page starts
+    original: str = ""  # the file it was extracted from, kept beside it; "" when the text is the original
+    sha256: str = ""  # SHA-256 of the file as it was added ("" for a report placed in the folder by hand)
 
     def covers(self, year: int) -> bool:
         """Whether the report reviews or plans ``year`` (in a year or a five-year period)."""
         periods = [p for p in (self.review_period, self.plan_period) if p]
         return year == self.reviews or year in self.plans or any(a <= year <= b for a, b in periods)
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page of a PDF report that holds the character at ``offset`` of its text."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
 
 def _decode(path: Path, data: bytes) -> str | None:
@@ -153,7 +163,28 @@ def _with_metadata(path: Path, text: str, meta: dict[str, Any]) -> Report:
         review_period=review_period,
         plan_period=_period(meta.get("plan_period")) or inferred.plan_period,
         origins=tuple(sorted(origins.items())),
+        format=str(meta.get("format", "md" if path.suffix.lower() == ".md" else "txt")),
+        pages=_pages(path, meta.get("pages"), len(text)),
+        original=str(meta.get("original", "")),
+        sha256=str(meta.get("sha256", "")),
     )
+
+
+def _pages(path: Path, value: Any, length: int) -> tuple[int, ...]:
+    """Page start offsets from a .toml: ascending whole numbers from 0 within the text, else none
+    (with a warning: a citation without a page is better than one naming the wrong page)."""
+    if value is None:
+        return ()
+    if (
+        isinstance(value, list)
+        and value
+        and value[0] == 0
+        and all(isinstance(v, int) and 0 <= v <= length for v in value)
+        and all(a <= b for a, b in itertools.pairwise(value))
+    ):
+        return tuple(value)
+    log.warning("%s: pages in its .toml are not ascending offsets into its text — no page is cited", path)
+    return ()
 
 
 def report_files(corpus_dir: Path) -> list[Path]:

@@ -50,7 +50,8 @@ from index.structure import Paragraph
 # 2: reports carry their region; the manifest records quantisation.
 # 3: reports carry level, five-year periods and where each field came from; the manifest records
 #    the pipeline version.
-FORMAT_VERSION = 3
+# 4: reports carry the format they were added as, a PDF's page offsets, the original file and its hash.
+FORMAT_VERSION = 4
 # The code that decides what an index holds, besides the model: a change to any of these files
 # makes a default index stale.
 PIPELINE_FILES = (
@@ -385,4 +386,8 @@ def _report_from_row(row: dict[str, Any]) -> Report:
         review_period=tuple(row["review_period"]) if row.get("review_period") else None,
         plan_period=tuple(row["plan_period"]) if row.get("plan_period") else None,
         origins=tuple((field, origin) for field, origin in row.get("origins", [])),
+        format=row.get("format", "txt"),
+        pages=tuple(row.get("pages", ())),
+        original=row.get("original", ""),
+        sha256=row.get("sha256", ""),
     )

@@ -34,7 +34,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +55,25 @@ ARRAYS = ("keys", "vectors", "used")
 # ones up to max(2 × that build, MIN_CAPACITY) entries: switching a chunk setting back and forth
 # stays cheap, and the folder stays bounded (50,000 × 512 float32 is about 100 MB).
 MIN_CAPACITY = 50_000
+
+
+# Told (texts embedded so far, texts to embed) as a build embeds: a progress bar's feed.
+Progress = Callable[[int, int], None]
+PROGRESS_STEP = 64  # texts embedded between two progress reports: about a second on 2 cores
+
+
+def embed_in_steps(embedder: Embedder, texts: list[str], progress: Progress | None = None) -> np.ndarray:
+    """``embedder.embed_passages(texts)``, in steps of ``PROGRESS_STEP`` texts when ``progress`` is
+    given. Steps change only which texts share a padded batch, which moves a float32 vector by
+    rounding alone (int8 embeds one text at a time, index/embed.py)."""
+    if progress is None or not texts:
+        return np.asarray(embedder.embed_passages(texts))
+    parts = []
+    progress(0, len(texts))
+    for at in range(0, len(texts), PROGRESS_STEP):
+        parts.append(np.asarray(embedder.embed_passages(texts[at : at + PROGRESS_STEP])))
+        progress(min(at + PROGRESS_STEP, len(texts)), len(texts))
+    return np.concatenate(parts)
 
 
 class CacheUnusable(Exception):
@@ -209,8 +228,9 @@ class VectorCache:
             )
             self._entries = _Entries.empty(self.dimension)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Vectors for ``texts`` in their order; only distinct texts missing from the cache are embedded."""
+    def embed(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
+        """Vectors for ``texts`` in their order; only distinct texts missing from the cache are embedded
+        (``progress`` is told how many of those are done, batch by batch)."""
         self._load()
         keys = [text_key(text) for text in texts]
         position: dict[bytes, int] = {}  # key → row among the distinct texts
@@ -228,7 +248,7 @@ class VectorCache:
             vectors[targets] = self._entries.vectors[sources]
         missing = [at for key, at in position.items() if key not in rows]
         if missing:
-            fresh = np.asarray(self.embedder.embed_passages([distinct_texts[at] for at in missing]))
+            fresh = embed_in_steps(self.embedder, [distinct_texts[at] for at in missing], progress)
             if fresh.shape != (len(missing), self.dimension):
                 raise ValueError(
                     f"{self.embedder.name} returned vectors of shape {fresh.shape} for {len(missing)} "

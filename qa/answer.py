@@ -10,6 +10,8 @@ answer the question (``found = False``) and still lists the nearest passages.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,10 +19,10 @@ from typing import Any
 
 from index.build import open_index, settings_embedder
 from index.embed import Embedder
-from index.errors import IndexMismatchError, UsageError
+from index.errors import IndexMismatchError, QAError, UsageError
 from index.regions import by_full_name
 from index.settings import Settings
-from index.store import StoredIndex
+from index.store import CURRENT, StoredIndex, load_index
 from qa.analyse import Query, analyse
 from qa.fuse import Hit, fuse
 from qa.passage import windows
@@ -28,6 +30,8 @@ from qa.quote import TermWeights, candidate_sentences, choose_quotes
 from qa.refuse import Refusal, Verdict
 from qa.retrieve import retrieve
 from qa.scope import Library
+
+log = logging.getLogger(__name__)
 
 NOT_FOUND = "报告中没有找到这个问题的答案。"
 HITS_PER_PASSAGE = 40
@@ -52,6 +56,7 @@ class Citation:
     text: str  # the whole paragraph, verbatim
     start: int  # text[start:end] == the quote
     end: int
+    page: int | None = None  # a PDF report's page (1-based) holding the quote's first character
 
 
 @dataclass(frozen=True)
@@ -105,9 +110,11 @@ def report_label(title: str, region: str) -> str:
 
 
 def citation_label(citation: Citation) -> str:
-    """「浙江省2026年政府工作报告 · 一、2025年和“十四五”时期工作回顾 · 第12段」"""
+    """「浙江省2026年政府工作报告 · 一、2025年和“十四五”时期工作回顾 · 第12段」, with 「第3页」 before the
+    paragraph for a report added as PDF."""
     section = citation.section.split(" > ")[-1] if citation.section else ""
-    parts = [report_label(citation.title, citation.region), section, f"第{citation.paragraph}段"]
+    page = f"第{citation.page}页" if citation.page else ""
+    parts = [report_label(citation.title, citation.region), section, page, f"第{citation.paragraph}段"]
     return " · ".join(p for p in parts if p)
 
 
@@ -236,6 +243,7 @@ class Answerer:
                         paragraph.text,
                         sentence.start,
                         sentence.end,
+                        report.page_at(paragraph.start + sentence.start),
                     )
                 )
                 quotes.append(Quote(sentence.text, n))
@@ -276,3 +284,55 @@ class Answerer:
             round(elapsed, 2),
             verdict.reason,
         )
+
+
+class LiveAnswerer:
+    """The answerer of an index's live build: after a report is added or removed (a new build and
+    ``CURRENT`` switched to it), the next question is answered from the new build, without a restart.
+    A question already being answered finishes on the answerer it started with: each caller takes
+    ``current()`` once and keeps it for the whole question."""
+
+    def __init__(self, answerer: Answerer) -> None:
+        self._answerer = answerer
+        self._lock = threading.Lock()
+        self._failed = ""  # a build that would not load: not tried again on every question
+
+    def current(self, wait: bool = False) -> Answerer:
+        """The answerer of the build ``CURRENT`` names, loaded on first use. While another caller is
+        loading it the previous one answers, unless ``wait``."""
+        answerer = self._answerer
+        index_dir = answerer.settings.index_dir
+        try:
+            name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return answerer  # the pointer is being replaced, or gone: keep answering as before
+        if name in (answerer.stored.folder.name, self._failed):
+            return answerer
+        if not self._lock.acquire(blocking=wait):
+            return answerer
+        try:
+            if self._answerer is not answerer:  # loaded by the caller this one waited for
+                return self._answerer
+            stored = load_index(index_dir)
+            manifest, old = stored.manifest, answerer.stored.manifest
+            same_model = (manifest.model, manifest.quantized, manifest.backend) == (
+                old.model,
+                old.quantized,
+                old.backend,
+            )
+            self._answerer = Answerer(answerer.settings, stored, answerer.embedder if same_model else None)
+            log.info("answering from the new build %s", stored.folder)
+        except QAError as error:
+            self._failed = name
+            log.warning(
+                "cannot load the new build %s (%s) — still answering from %s",
+                name,
+                error,
+                answerer.stored.folder,
+            )
+        finally:
+            self._lock.release()
+        return self._answerer
+
+    def ask(self, question: str, top_k: int | None = None, doc_ids: Iterable[str] | None = None) -> Answer:
+        return self.current().ask(question, top_k, doc_ids)

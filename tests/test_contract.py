@@ -44,6 +44,13 @@ def check_contract(row: dict, stored) -> None:
         paragraph = stored.paragraphs[(citation["doc_id"], citation["paragraph"])]
         assert file_text[paragraph.start : paragraph.end] == citation["text"]
         assert (citation["title"], citation["year"]) == (report.title, report.year)
+        # A PDF report's citation names the page holding the quote's first character; others name none.
+        offset = paragraph.start + citation["start"]
+        if report.pages:
+            page = citation["page"]
+            assert report.pages[page - 1] <= offset < (report.pages[page:] or [len(file_text) + 1])[0]
+        else:
+            assert citation["page"] is None
         assert quote["text"] not in seen
         seen.add(quote["text"])
     if not row["found"]:
