@@ -41,6 +41,7 @@ from typing import Any
 from index.build import build_index
 from index.clean import split_lines
 from index.corpus import Report, _with_metadata, load_corpus
+from index.embed import Embedder
 from index.errors import CorpusError, QAError, UsageError
 from index.extract import MAX_FILE_BYTES, Extracted, ExtractError, extract, file_format, too_large
 from index.metadata import period_text
@@ -150,8 +151,8 @@ def stored_stem(name: str, taken: set[str]) -> str:
 def user_region(value: str) -> str:
     """The official full name of the region a user typed (罗湖区 → 深圳市罗湖区), or LibraryError."""
     value = value.strip()
-    if by_full_name(value):
-        return value
+    if (region := by_full_name(value)) is not None:
+        return region.full_name
     found = lookup(value)
     if len(found) == 1:
         return found[0].full_name
@@ -315,9 +316,11 @@ def add_reports(
     files: list[tuple[str, bytes, dict[str, Any]]],
     settings: Settings,
     progress: Progress | None = None,
+    embedder: Embedder | None = None,
 ) -> list[Report]:
-    """Add each (name, bytes, user fields) to the library folder and rebuild the index; the added
-    reports as the new index holds them. All or nothing: any refused file refuses the whole call."""
+    """Add each (name, bytes, user fields) to the library folder and rebuild the index (with
+    ``embedder``, else the settings' model); the added reports as the new index holds them. All or
+    nothing: any refused file refuses the whole call."""
     corpus_dir = settings.corpus_dir
     if not files:
         raise UsageError("没有要添加的文件")
@@ -336,7 +339,7 @@ def add_reports(
             additions.append(addition)
         placed = _write_staged(corpus_dir, additions)
         try:
-            build_index(settings, progress=progress)
+            build_index(settings, embedder, progress)
         except BaseException:
             _take_out(placed)  # the index is unchanged (a build switches over only when complete)
             raise
@@ -350,7 +353,12 @@ def add_reports(
     return [stored.reports[doc_id] for doc_id in ids if doc_id in stored.reports]
 
 
-def remove_reports(doc_ids: list[str], settings: Settings, progress: Progress | None = None) -> list[Report]:
+def remove_reports(
+    doc_ids: list[str],
+    settings: Settings,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> list[Report]:
     """Take the reports ``doc_ids`` (their text, .toml and original file) out of the library folder and
     rebuild the index without them; the reports removed. Nothing is removed if any id is unknown or
     the library would be left empty."""
@@ -386,7 +394,7 @@ def remove_reports(doc_ids: list[str], settings: Settings, progress: Progress | 
                 target = staging / f"{number}-{path.name}"
                 path.rename(target)
                 moved.append((target, path))
-            build_index(settings, progress=progress)
+            build_index(settings, embedder, progress)
         except BaseException:
             for target, path in reversed(moved):
                 with contextlib.suppress(OSError):

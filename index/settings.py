@@ -92,6 +92,12 @@ class Settings:
     # chunk texts this model has not embedded before: a settings change that leaves the chunks
     # alone embeds nothing, a new report only its own chunks. Off only to measure a full embed.
     vector_cache: bool = True
+    # The page's 「添加报告」 panel (upload report files into the library): off unless set, since the
+    # page is often served on a LAN. When on, every addition needs ``upload_token``; left empty, a
+    # random one is made at start and printed in the log.
+    upload: bool = False
+    upload_token: str = ""
+    max_upload_files: int = 10  # files one addition may hold (each at most index.extract.MAX_FILE_BYTES)
     # The chat page binds only this machine unless told otherwise.
     host: str = "127.0.0.1"
     port: int = 7860
@@ -108,6 +114,8 @@ class Settings:
             )
         if self.concurrency < 1:
             raise SettingsError(f"setting 'concurrency' must be at least 1, got {self.concurrency}")
+        if self.max_upload_files < 1:
+            raise SettingsError(f"setting 'max_upload_files' must be at least 1, got {self.max_upload_files}")
         if self.max_sessions < 1:
             raise SettingsError(f"setting 'max_sessions' must be at least 1, got {self.max_sessions}")
 
