@@ -11,6 +11,14 @@ endpoint ``/ask`` returns the same JSON as ``python -m qa ask --json``::
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("2020年罗湖区一般公共预算收入是多少？", api_name="/ask")
 
+With ``settings.upload`` on, a 「添加报告」 tab adds report files to the library (read and check them,
+correct their title, region or year, confirm, watch the new chunks embedded) and removes a report;
+its logic is ``qa.adding``. Every one of its events is private and checks the 口令 (``upload_token``;
+``main`` makes a random one when none is set and logs it once). After an addition or removal the
+filters, summary, example questions and 「报告库」 table are refreshed, and another tab sees the new
+library when it reloads. A PDF report's original is served at ``govqa/original/<id>`` (by report id
+from the live index only, never by path), so 「来源」 can link to the cited page.
+
 Offline: analytics are off and the theme uses system fonts only, so the page makes no request
 to any host but its own.
 """
@@ -20,7 +28,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -30,17 +41,25 @@ os.environ.setdefault("GRADIO_SSR_MODE", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 import gradio as gr
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 from index.build import os_error_line
 from index.corpus import Report
 from index.errors import QAError, UsageError
+from index.extract import MAX_FILE_BYTES
 from index.logs import setup_logging
 from index.settings import Settings, load_settings
 from index.store import StoredIndex
+from qa import adding
 from qa.answer import Answerer, LiveAnswerer, clean_question
 from qa.chat import (
     EMPTY_SOURCE,
+    ORIGINAL_PATH,
     answer_sources,
+    escape_html,
+    escape_text,
     example_questions,
     format_answer,
     has_paragraph,
@@ -106,12 +125,55 @@ CITE_SCRIPT = r"""
 # The hidden button's event takes the source number from the script instead of the hidden box.
 CITE_VALUE = "(key, targets) => [window.govqaSource ?? '', targets]"
 ERROR_MESSAGE = "出错了，这个问题没能回答，请稍后重试。"
+LIBRARY_ERROR_MESSAGE = "出错了，报告库没有改动，请稍后重试。"
 WARNING_TITLE = "提示"
+HELP_LINE = "回答只摘录报告原文，每条引文后标注出处 [n]；点击 [n] 或在右侧选择引用，可查看原文段落。"
+# The upload events run one at a time: additions and removals take the library's lock anyway, each
+# embeds on every core, and a wrong 口令's delay then holds guessing to about one try a second.
+LIBRARY_EVENTS: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "library"}
 
 
 def reports_of(stored: StoredIndex) -> list[Report]:
     """The library's reports, newest first."""
     return sorted(stored.reports.values(), key=lambda r: (-r.year, r.doc_id))
+
+
+def header_markdown(reports: list[Report]) -> str:
+    """The page's title, the library's summary line and how to read the answers."""
+    return f"## 政府工作报告问答\n{library_summary(reports)}\n\n{HELP_LINE}"
+
+
+def original_file(stored: StoredIndex, doc_id: str) -> Path | None:
+    """The original PDF kept beside report ``doc_id`` of the live index, or None: only a report's own
+    ``original`` (a bare file name, in the report's folder, a .pdf) is ever served."""
+    report = stored.reports.get(doc_id)
+    if report is None or report.format != "pdf" or not report.original:
+        return None
+    name = report.original
+    if Path(name).name != name or not name.lower().endswith(".pdf"):
+        return None
+    path = report.path.parent / name
+    return path if path.is_file() and not path.is_symlink() else None
+
+
+def original_route(live: LiveAnswerer) -> Route:
+    """GET govqa/original/<id>: the original PDF of a report in the live index, shown inline."""
+
+    async def original(request: Request) -> Response:
+        doc_id = request.path_params["doc_id"]  # decoded once by the server, as quoted once by the link
+        path = original_file(live.current().stored, doc_id)
+        if path is None:
+            return PlainTextResponse("没有这份报告的 PDF 原件。", status_code=404)
+        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+        return FileResponse(
+            path,
+            media_type="application/pdf",
+            filename=path.name,
+            content_disposition_type="inline",
+            headers=headers,
+        )
+
+    return Route("/" + ORIGINAL_PATH + "{doc_id:path}", original, methods=["GET", "HEAD"])
 
 
 def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
@@ -122,6 +184,7 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
     max_chars = loaded.settings.max_question_chars
     library = reports_of(loaded.stored)
     examples = example_questions(loaded.stored)
+    upload = loaded.settings.upload
 
     def scope(regions, years):
         return selected_doc_ids(reports_of(live.current().stored), regions, years)
@@ -227,13 +290,11 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
     # One bound for every question the page and the /ask API answer at once: each runs the embedding
     # model on its own threads, and more at once than the cores allow only queue inside the CPU.
     answering = {"concurrency_limit": loaded.settings.concurrency, "concurrency_id": "answer"}
-    with gr.Blocks(title="政府工作报告问答", analytics_enabled=False) as demo:
-        gr.Markdown(
-            "## 政府工作报告问答\n"
-            f"{library_summary(library)}\n\n"
-            "回答只摘录报告原文，每条引文后标注出处 [n]；点击 [n] 或在右侧选择引用，可查看原文段落。",
-            elem_id="govqa-header",
-        )
+    # Uploaded files stay in gradio's cache until deleted: a day is ample to read and confirm them
+    # (a later 「确认添加」 asks for them again), and the library keeps its own copy of each added file.
+    cache = (3600, 86400) if upload else None
+    with gr.Blocks(title="政府工作报告问答", analytics_enabled=False, delete_cache=cache) as demo:
+        header = gr.Markdown(header_markdown(library), elem_id="govqa-header")
         history = gr.State([])
         previous = gr.State(None)
         targets = gr.State([])
@@ -281,8 +342,9 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button("发送", variant="primary", elem_id="govqa-send")
                     clear_button = gr.Button("清空", elem_id="govqa-clear")
-                if examples:
-                    gr.Examples(examples=examples, inputs=textbox, label="示例问题")
+                example_set = (
+                    gr.Examples(examples=examples, inputs=textbox, label="示例问题") if examples else None
+                )
                 # Fed by CITE_SCRIPT: a click on a quote's [n] marker clicks this hidden button.
                 cite_key = gr.Textbox(visible="hidden", elem_id="govqa-cite-key")
                 cite_open = gr.Button(visible="hidden", elem_id="govqa-cite-open")
@@ -331,9 +393,222 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
         previous_button.click(lambda t: move(t, -1), target, nav_outputs, api_visibility="private")
         next_button.click(lambda t: move(t, 1), target, nav_outputs, api_visibility="private")
         with gr.Tab("报告库"):
-            gr.HTML(library_table(loaded.stored), elem_id="govqa-library")
+            library_html = gr.HTML(library_table(loaded.stored), elem_id="govqa-library")
+        upload_tab = _upload_tab(library, loaded.settings) if upload else None
+
+        # What shows the library: computed when the page was built, so refreshed after an addition or
+        # removal, and when a page loads after another tab (or the command line) changed the library.
+        views = [header, regions, years, scope_text, library_html]
+        if example_set is not None:
+            views.append(example_set.dataset)
+        if upload_tab is not None:
+            views.append(upload_tab.remove_choice)
+
+        def library_views(chosen_regions, chosen_years):
+            stored = live.current().stored
+            reports = reports_of(stored)
+            region_list, year_list = region_choices(reports), year_choices(reports)
+            kept_regions = [r for r in chosen_regions or () if r in {value for _, value in region_list}]
+            kept_years = [y for y in chosen_years or () if int(y) in {value for _, value in year_list}]
+            count = len(selected_doc_ids(reports, kept_regions, kept_years))
+            updates: list[Any] = [
+                header_markdown(reports),
+                gr.Dropdown(choices=region_list, value=kept_regions, multiselect=True),
+                gr.Dropdown(choices=year_list, value=kept_years, multiselect=True),
+                scope_note(count, len(reports)),
+                library_table(stored),
+            ]
+            if example_set is not None:
+                updates.append(gr.Dataset(samples=[[q] for q in example_questions(stored)]))
+            if upload_tab is not None:
+                updates.append(gr.Dropdown(choices=[adding.report_choice(r) for r in reports], value=None))
+            return updates
+
+        built = loaded.stored.folder
+
+        def refresh(chosen_regions, chosen_years):
+            if live.current().stored.folder == built:  # the library this page was built with
+                return [gr.skip()] * len(views)
+            return library_views(chosen_regions, chosen_years)
+
+        demo.load(refresh, [regions, years], views, queue=False, api_visibility="private")
+        if upload_tab is not None:
+            _wire_upload(upload_tab, live, library_views, [regions, years], views)
         gr.api(ask, api_name="ask", **answering)
+    # The route serving PDF originals, for ``launch`` to add to the server.
+    demo.govqa_routes = [original_route(live)]  # type: ignore[attr-defined]
     return demo
+
+
+class UploadTab:
+    """The 「添加报告」 tab's components."""
+
+    def __init__(self, library: list[Report], settings: Settings) -> None:
+        accepted = " ".join(adding.ACCEPTED_SUFFIXES)
+        limit = MAX_FILE_BYTES // 2**20
+        gr.Markdown(
+            f"上传政府工作报告文件（{accepted}；每个不超过 {limit} MB，"
+            f"一次最多 {settings.max_upload_files} 个）。"
+            "先点「读取」，核对标题、地区和年份（可直接在表中修改，留空则用读出的值），再点「确认添加」。"
+            "添加后即可在「问答」中提问。"
+        )
+        self.token = gr.Textbox(label="口令", type="password", max_lines=1, elem_id="govqa-token")
+        self.files = gr.File(
+            label="报告文件",
+            file_count="multiple",
+            file_types=list(adding.ACCEPTED_SUFFIXES),
+            elem_id="govqa-files",
+        )
+        self.read = gr.Button("读取", elem_id="govqa-read")
+        self.preview = gr.Dataframe(
+            headers=list(adding.PREVIEW_HEADERS),
+            datatype="str",
+            type="array",
+            interactive=True,
+            static_columns=[
+                i for i in range(len(adding.PREVIEW_HEADERS)) if i not in adding.EDITABLE_COLUMNS
+            ],
+            label="核对（标题、地区、年份可修改）",
+            wrap=True,
+            column_widths=["13%", "17%", "10%", "6%", "13%", "13%", "5%", "5%", "18%"],
+            elem_id="govqa-preview",
+        )
+        self.shown = gr.State([])
+        self.add = gr.Button("确认添加", variant="primary", interactive=False, elem_id="govqa-add")
+        self.added = gr.Markdown(elem_id="govqa-added")
+        gr.Markdown("### 删除报告")
+        self.remove_choice = gr.Dropdown(
+            choices=[adding.report_choice(r) for r in library],
+            value=None,
+            label="选择要删除的报告",
+            filterable=True,
+            elem_id="govqa-remove-choice",
+        )
+        self.remove = gr.Button("删除…", elem_id="govqa-remove")
+        with gr.Row(visible=False) as self.confirm_row:
+            self.confirm_note = gr.Markdown(elem_id="govqa-remove-note")
+            self.remove_yes = gr.Button("确认删除", variant="stop", elem_id="govqa-remove-yes")
+            self.remove_no = gr.Button("取消", elem_id="govqa-remove-no")
+        self.removed = gr.Markdown(elem_id="govqa-removed")
+
+
+def _upload_tab(library: list[Report], settings: Settings) -> UploadTab:
+    with gr.Tab("添加报告", elem_id="govqa-adding"):
+        return UploadTab(library, settings)
+
+
+def _refuse(error: Exception, what: str) -> None:
+    """One Chinese line for a refused or failed addition or removal; a traceback only in the log."""
+    # A toast renders HTML, and these lines can hold a file's name or a report's title.
+    if isinstance(error, QAError):
+        gr.Warning(escape_html(str(error)), title=WARNING_TITLE)
+    elif isinstance(error, ImportError):  # a format whose parsing library is not installed here
+        log.exception("%s failed", what)
+        gr.Warning("这台服务器暂时不能读取这种格式的文件，请改用 .txt 或 .pdf 文件。", title=WARNING_TITLE)
+    elif isinstance(error, OSError):
+        log.exception("%s failed", what)
+        gr.Warning(
+            f"无法写入报告库（{error.strerror or error}），报告库没有改动：请检查磁盘空间和文件夹权限。",
+            title=WARNING_TITLE,
+        )
+    else:
+        log.exception("%s failed", what)
+        gr.Warning(LIBRARY_ERROR_MESSAGE, title=WARNING_TITLE)
+
+
+def _embedding(progress: gr.Progress) -> Callable[[int, int], None]:
+    def told(done: int, total: int) -> None:
+        progress((done, total), desc="正在为报告建立索引", unit="块")
+
+    return told
+
+
+def _wire_upload(
+    tab: UploadTab,
+    live: LiveAnswerer,
+    library_views: Callable[..., list[Any]],
+    filters: list[Any],
+    views: list[Any],
+) -> None:
+    """The 「添加报告」 tab's events: private, one at a time, each checking the 口令 (``qa.adding``)."""
+
+    def clear_preview():
+        return [], [], gr.Button(interactive=False), ""
+
+    def read_files(token, paths):
+        try:
+            found = adding.preview(token, paths, live.current().settings)
+        except Exception as error:
+            _refuse(error, "reading uploaded files")
+            return clear_preview()
+        return found.rows, found.shown, gr.Button(interactive=True), ""
+
+    def add_files(token, shown, rows, chosen_regions, chosen_years, progress=gr.Progress()):  # noqa: B008
+        progress(0, desc="正在检查文件")
+        try:
+            current = live.current()
+            added = adding.confirm(
+                token, shown, rows, current.settings, _embedding(progress), current.embedder
+            )
+            # The next question, on this page or another, is answered from the new build.
+            stored = live.current(wait=True).stored
+        except Exception as error:
+            _refuse(error, "adding reports")
+            return [gr.skip()] * (5 + len(views))
+        counts: dict[str, int] = {}
+        for doc_id, _ in stored.paragraphs:
+            counts[doc_id] = counts.get(doc_id, 0) + 1
+        lines = [adding.added_line(stored.reports.get(r.doc_id, r), counts.get(r.doc_id)) for r in added]
+        for line in lines:
+            gr.Info(escape_html(line), title="添加报告")
+        result = "\n".join(f"- {escape_text(line)}" for line in lines) + "\n\n可以在「问答」中提问了。"
+        return [None, *clear_preview()[:3], result, *library_views(chosen_regions, chosen_years)]
+
+    def ask_remove(doc_id):
+        report = live.current().stored.reports.get(doc_id or "")
+        if report is None:
+            gr.Warning("请先选择要删除的报告。", title=WARNING_TITLE)
+            return gr.Row(visible=False), ""
+        label = escape_text(adding.report_choice(report)[0])
+        return gr.Row(visible=True), f"将从报告库删除「{label}」及其原件，确认吗？"
+
+    def remove_report(token, doc_id, chosen_regions, chosen_years, progress=gr.Progress()):  # noqa: B008
+        progress(0, desc="正在删除")
+        try:
+            current = live.current()
+            removed = adding.remove(token, doc_id, current.settings, _embedding(progress), current.embedder)
+            live.current(wait=True)
+        except Exception as error:
+            _refuse(error, "removing a report")
+            return [gr.skip()] * (2 + len(views))
+        line = adding.removed_line(removed)
+        gr.Info(escape_html(line), title="删除报告")
+        return [gr.Row(visible=False), escape_text(line), *library_views(chosen_regions, chosen_years)]
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    preview_outputs = [tab.preview, tab.shown, tab.add, tab.added]
+    # Only a user's own change of the files clears the preview (not the clearing after an addition).
+    for event in (tab.files.upload, tab.files.clear, tab.files.delete):
+        event(clear_preview, None, preview_outputs, queue=False, **private)
+    tab.read.click(read_files, [tab.token, tab.files], preview_outputs, **private, **LIBRARY_EVENTS)
+    tab.add.click(
+        add_files,
+        [tab.token, tab.shown, tab.preview, *filters],
+        [tab.files, *preview_outputs, *views],
+        show_progress_on=[tab.added],
+        **private,
+        **LIBRARY_EVENTS,
+    )
+    tab.remove.click(ask_remove, tab.remove_choice, [tab.confirm_row, tab.confirm_note], **private)
+    tab.remove_no.click(lambda: gr.Row(visible=False), None, tab.confirm_row, queue=False, **private)
+    tab.remove_yes.click(
+        remove_report,
+        [tab.token, tab.remove_choice, *filters],
+        [tab.confirm_row, tab.removed, *views],
+        show_progress_on=[tab.removed],
+        **private,
+        **LIBRARY_EVENTS,
+    )
 
 
 def launch(
@@ -345,6 +620,7 @@ def launch(
     session: ``max_sessions`` (least recently used dropped first) bounds that memory.
     """
     demo.queue(default_concurrency_limit=2)
+    routes = getattr(demo, "govqa_routes", [])
     return demo.launch(
         server_name=host,
         server_port=port,
@@ -355,6 +631,9 @@ def launch(
         ssr_mode=False,
         footer_links=["api"],
         js=CITE_SCRIPT,
+        # An upload over the extractor's limit is refused by the server before any handler sees it.
+        max_file_size=MAX_FILE_BYTES,
+        app_kwargs={"routes": routes},
         **kwargs,
     )
 
@@ -371,6 +650,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     try:
         settings = load_settings().replace(host=args.host, port=args.port)
+        if settings.upload and not settings.upload_token:
+            # The 「添加报告」 tab is never open without a token: one for this run, logged once.
+            settings = settings.replace(upload_token=secrets.token_urlsafe(16))
+            log.warning(
+                "upload is on and no upload_token is set; this run's 「添加报告」 口令: %s",
+                settings.upload_token,
+            )
         answerer = Answerer(settings)
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)

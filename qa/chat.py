@@ -4,10 +4,11 @@ In: an ``Answerer`` and its ``Answer`` objects, the loaded index's reports, the 
 page's settings.
 Out: chat messages (Markdown whose every piece of question or report text is escaped; each quote's
 [n] marker carries the number of its source so a click on it can open that source), the 「来源」
-panel's HTML (the whole paragraph, the quote in <mark>), the list of sources a user can pick, the
-library's facets (regions and years with their report counts, the reports a selection leaves), its
-summary line, table and example questions, and follow-up questions rewritten into complete ones by
-fixed rules (no language model).
+panel's HTML (the whole paragraph, the quote in <mark>; for a PDF report its page and a link to the
+original opened at that page), the list of sources a user can pick, the library's facets (regions
+and years with their report counts, the reports a selection leaves), its summary line, table and
+example questions, and follow-up questions rewritten into complete ones by fixed rules (no
+language model).
 
 Escaping: ``escape_text`` runs ``html.escape`` and then turns the characters Markdown gives a
 meaning to into numeric entities, so neither typed nor indexed text can add a tag, a link or
@@ -21,6 +22,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from index.corpus import Report
 from index.metadata import period_text
@@ -367,15 +369,38 @@ def source_html(stored: StoredIndex, target: SourceTarget | None) -> str:
     if offset:
         where = f"（引用段落{'后' if offset > 0 else '前'}第{abs(offset)}段，引用在第{target.marked}段）"
     label = f'<span class="govqa-tag">{escape_html(target.label)}</span> ' if target.label else ""
+    # A PDF report's page (other reports have no pages): of the quote in the cited paragraph, else of
+    # the paragraph's start; with a link to the original opened at that page.
+    page = None
+    if getattr(report, "pages", ()):
+        quoted = target.paragraph == target.marked and 0 <= target.start < len(text)
+        page = report.page_at(para.start + (target.start if quoted else 0))
+    page_text = f"第{page}页 · " if page else ""
+    link = original_link(report, page) if page else None
+    if link:
+        attributes = f'href="{escape_html(link)}" target="_blank" rel="noopener noreferrer"'
+        page_text += f"<a {attributes}>查看PDF原件</a> · "
     return (
         '<div class="govqa-source">'
         f'<div class="govqa-title">{label}{escape_html(report_label(report.title, report.region))}'
         f"（{report.year}年）</div>"
         f'<div class="govqa-meta">章节：{section}</div>'
-        f'<div class="govqa-meta">第{target.paragraph}段 / 共{total}段{escape_html(where)}</div>'
+        f'<div class="govqa-meta">{page_text}第{target.paragraph}段 / 共{total}段{escape_html(where)}</div>'
         f'<p class="govqa-text">{body}</p>'
         "</div>"
     )
+
+
+# Where the page serves a PDF report's original (app.py's route; relative to the page's address).
+ORIGINAL_PATH = "govqa/original/"
+
+
+def original_link(report: Report, page: int | None = None) -> str | None:
+    """The page's link to a PDF report's original file, opened at ``page``; None for other reports.
+    The route serves a report by id, never by path."""
+    if report.format != "pdf" or not report.original:
+        return None
+    return ORIGINAL_PATH + quote(report.doc_id, safe="") + (f"#page={page}" if page else "")
 
 
 # ---------------------------------------------------------------------------------------------

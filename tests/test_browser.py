@@ -10,12 +10,19 @@ that answer and sees its paragraph in 「来源」; checks that typed markup sta
 over-long question gets a Chinese warning, and that no request left the machine. The last view is
 saved to tests/artifacts/browser.png (and the 「报告库」 tab to tests/artifacts/library.png).
 
+A second test serves the page with its 「添加报告」 tab on (a known 口令) over the 罗湖 and 浙江
+reports, uploads the 湖南 2026 report as a saved web page (.html), is refused with a wrong 口令, reads
+it with the right one, corrects its title in the preview table and confirms; then sees the 「地区」
+filter offer 湖南省, asks about it in the chat and sees a quote cited to the new report
+(tests/artifacts/adding.png is its last view).
+
 Needs: ``apt-get install chromium`` and ``pip install playwright`` (no ``playwright install``:
 the Debian browser is used). Skipped when they are missing, except under CI=true.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import socket
@@ -25,10 +32,11 @@ from urllib.parse import urlparse
 import pytest
 from conftest import REPORTS_DIR, FakeEmbedder
 
+import index.build
 from index.build import build_index
 from index.settings import PROJECT_ROOT, Settings
 from index.store import load_index
-from qa.answer import Answerer, citation_label, report_label
+from qa.answer import Answerer, LiveAnswerer, citation_label, report_label
 
 pytestmark = pytest.mark.browser
 
@@ -215,4 +223,142 @@ def test_ask_cite_and_show_source_in_chromium(page_url, library_answerer):
     assert requests, "the page made no request at all"
     web = [url for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")]
     outside = [url for url in web if urlparse(url).hostname not in LOCAL_HOSTS]
+    assert not outside, f"the page reached outside hosts: {outside}"
+
+
+UPLOAD_TOKEN = "browser-test-token"
+UPLOADED = "湖南省_2026.txt"
+UPLOAD_QUESTION = "湖南2026年城镇新增就业目标是多少？"
+UPLOAD_TITLE = "湖南省2026年政府工作报告（网页版）"
+
+
+def _as_web_page(text: str) -> bytes:
+    """The report as a saved government web page: navigation and footer around one <p> a line."""
+    body = "".join(f"<p>{html.escape(line)}</p>\n" for line in text.splitlines() if line.strip())
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>湖南省2026年政府工作报告</title></head>'
+        '<body><div class="nav"><a href="/">首页</a> &gt; <a href="/zwgk">政务公开</a></div>'
+        f'<div class="article">{body}</div>'
+        '<div class="footer">主办单位：湖南省人民政府办公厅 湘ICP备00000000号</div></body></html>'
+    ).encode()
+
+
+@pytest.fixture()
+def upload_page(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The page with 「添加报告」 on, over the two 罗湖 reports and the 浙江 one; the rebuild an
+    addition runs uses the fake embedder too. Yields (url, live answerer, file to upload)."""
+    _need_browser()
+    import app
+
+    fake = FakeEmbedder()
+    monkeypatch.setattr(index.build, "settings_embedder", lambda *args, **kwargs: fake)
+    library = tmp_path_factory.mktemp("upload-library")
+    shutil.copytree(REPORTS_DIR, library / "luohu")
+    shutil.copy(PROVINCIAL / "浙江省_2026.txt", library / "浙江省_2026.txt")
+    settings = Settings(
+        corpus_dir=library,
+        index_dir=library.parent / "upload-index",
+        model=FakeEmbedder.name,
+        upload=True,
+        upload_token=UPLOAD_TOKEN,
+    )
+    build_index(settings, fake)
+    live = LiveAnswerer(Answerer(settings, stored=load_index(settings.index_dir), embedder=fake))
+    page_file = library.parent / "upload" / "湖南省政府工作报告.html"
+    page_file.parent.mkdir()
+    page_file.write_bytes(_as_web_page((PROVINCIAL / UPLOADED).read_text(encoding="utf-8")))
+    demo = app.build_demo(live)
+    port = _free_port()
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/", live, page_file
+    finally:
+        demo.close()
+
+
+def test_add_a_report_then_ask_it_in_chromium(upload_page):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, live, page_file = upload_page
+    before = set(live.current().stored.reports)
+    assert "湖南省" not in {r.region for r in live.current().stored.reports.values()}
+    requests: list[str] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+            args=CHROMIUM_ARGS,
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            context.on("request", lambda request: requests.append(request.url))
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            page.get_by_role("tab", name="添加报告").click()
+
+            # The file, then a wrong 口令: refused with one Chinese line, nothing read.
+            page.locator("#govqa-files input[type=file]").set_input_files(str(page_file))
+            expect(page.locator("#govqa-files")).to_contain_text(page_file.name)
+            token = page.locator("#govqa-token input")
+            token.fill("guess")
+            page.locator("#govqa-read").click()
+            expect(page.get_by_text("口令不对").first).to_be_visible()
+            expect(page.locator("#govqa-add")).to_be_disabled()
+
+            # The right 口令: the preview shows what was read from the page.
+            token.fill(UPLOAD_TOKEN)
+            page.locator("#govqa-read").click()
+            preview = page.locator("#govqa-preview")
+            expect(preview).to_contain_text(page_file.name)
+            expect(preview).to_contain_text("湖南省")
+            expect(preview).to_contain_text("2026")
+            add = page.locator("#govqa-add")
+            expect(add).to_be_enabled()
+
+            # Correct the title in the table (a double click edits a cell), then confirm.
+            title_cell = preview.locator('[data-testid="cell-0-1"]')
+            title_cell.dblclick()
+            page.keyboard.press("Control+A")
+            page.keyboard.insert_text(UPLOAD_TITLE)
+            page.keyboard.press("Enter")
+            expect(title_cell).to_contain_text(UPLOAD_TITLE)
+            add.click()
+            added = page.locator("#govqa-added")
+            expect(added).to_contain_text(f"已添加：{UPLOAD_TITLE}（湖南省，2026年", timeout=2 * TIMEOUT_MS)
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+
+            new_ids = set(live.current(wait=True).stored.reports) - before
+            assert len(new_ids) == 1
+            (new_id,) = new_ids
+            new_report = live.current().stored.reports[new_id]
+            assert (new_report.title, new_report.region, new_report.format) == (
+                UPLOAD_TITLE,
+                "湖南省",
+                "html",
+            )
+            assert new_report.original and (new_report.path.parent / new_report.original).is_file()
+            expected = live.current().ask(UPLOAD_QUESTION)
+            assert expected.found and expected.citations[0].doc_id == new_id
+
+            # The chat: the filter offers the new region, and the answer quotes the new report.
+            page.get_by_role("tab", name="问答").click()
+            page.locator("#govqa-regions input").click()
+            expect(page.get_by_role("option", name="湖南省（1份）")).to_be_visible()
+            page.keyboard.press("Escape")
+            page.locator("#govqa-question textarea").fill(UPLOAD_QUESTION)
+            page.locator("#govqa-send").click()
+            answer = page.locator("#govqa-chat .bot").last
+            expect(answer.locator("blockquote").first).to_contain_text(expected.quotes[0].text)
+            cited = expected.citations[0]
+            expect(answer.locator("small")).to_contain_text(f"[1] {citation_label(cited)}")
+            assert "湖南" in citation_label(cited)
+            page.screenshot(path=str(ARTIFACTS / "adding.png"), full_page=True)
+        finally:
+            browser.close()
+
+    assert requests, "the page made no request at all"
+    web = [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")]
+    outside = [u for u in web if urlparse(u).hostname not in LOCAL_HOSTS]
     assert not outside, f"the page reached outside hosts: {outside}"
