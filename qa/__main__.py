@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TextIO
 
@@ -20,7 +21,8 @@ from index.build import os_error_line
 from index.errors import QAError, UsageError
 from index.logs import setup_logging
 from index.settings import Settings, load_settings
-from qa.answer import Answer, Answerer
+from qa.answer import Answer, Answerer, citation_label
+from qa.compare import NOT_STATED
 
 EXAMPLE = """examples:
   python -m qa ask "2020年罗湖区一般公共预算收入是多少？"
@@ -31,9 +33,31 @@ EXAMPLE = """examples:
 MAX_BATCH_LINES = 100_000
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: two for a wide (Chinese) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(answer: Answer) -> str:
+    """A comparison for a terminal: one line per report (region, year, its quote with [n] or 未找到),
+    then the citations and what the library lacks."""
+    regions = [row.region or row.doc_id for row in answer.rows]
+    width = max(display_width(r) for r in [*regions, "地区"])
+    lines = [f"{'地区'}{' ' * (width - display_width('地区'))}  年份  报告原文"]
+    for region, row in zip(regions, answer.rows, strict=True):
+        said = f"{row.quote} [{row.citation}]" if row.found else NOT_STATED
+        lines.append(f"{region}{' ' * (width - display_width(region))}  {row.year or '':<4}  {said}")
+    if answer.citations:
+        lines += ["", *(f"[{c.n}] {citation_label(c)}" for c in answer.citations)]
+    if answer.reason:
+        lines += ["", answer.reason]
+    return "\n".join(lines)
+
+
 def format_answer(answer: Answer) -> str:
-    """A readable answer for a terminal: the Markdown answer, then the passages it drew on."""
-    lines = [answer.answer, ""]
+    """A readable answer for a terminal: the Markdown answer (a comparison as a table), then the
+    passages it drew on."""
+    lines = [format_table(answer) if answer.rows else answer.answer, ""]
     if answer.found:
         lines.append("检索到的段落：")
         for p in answer.passages:

@@ -24,9 +24,19 @@ from index.regions import by_full_name
 from index.settings import Settings
 from index.store import CURRENT, StoredIndex, load_index
 from qa.analyse import Query, analyse
+from qa.compare import (
+    Comparison,
+    Row,
+    missing_note,
+    recognise,
+    report_hits,
+    row_evidence,
+    table_markdown,
+    top_hits,
+)
 from qa.fuse import Hit, fuse
 from qa.passage import windows
-from qa.quote import TermWeights, candidate_sentences, choose_quotes
+from qa.quote import CANDIDATE_PASSAGES, Sentence, TermWeights, candidate_sentences, choose_quotes
 from qa.refuse import Refusal, Verdict
 from qa.retrieve import retrieve
 from qa.scope import Library
@@ -81,7 +91,11 @@ class Answer:
     citations: tuple[Citation, ...]
     passages: tuple[Passage, ...]
     elapsed_ms: float
-    reason: str = ""  # when not found and the reports say why (another year, another district)
+    # When not found and the reports say why (another year, another district); for a comparison, the
+    # regions it names that the library has no report of.
+    reason: str = ""
+    # A comparison (qa.compare): one row per report compared, in order; empty for a single answer.
+    rows: tuple[Row, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -221,6 +235,9 @@ class Answerer:
         if allowed is not None and not allowed & set(self.stored.reports):
             raise UsageError("请至少选择一份已收录的报告再提问。")
         query = self.analyse(text, allowed)
+        comparison = recognise(query.normalized, self.library, self.stored.reports, allowed)
+        if comparison is not None:
+            return self.compare(text, comparison, top_k, allowed, started)
         hits, verdict = self.evidence(query, allowed, top_k)
         quotes: list[Quote] = []
         citations: list[Citation] = []
@@ -228,26 +245,44 @@ class Answerer:
             for n, sentence in enumerate(
                 choose_quotes(list(verdict.candidates), self.settings.max_quotes), 1
             ):
-                paragraph = sentence.paragraph
-                report = self.stored.reports[paragraph.doc_id]
-                citations.append(
-                    Citation(
-                        n,
-                        paragraph.doc_id,
-                        report.title,
-                        report.year,
-                        report.region,
-                        report.level,
-                        paragraph.section,
-                        paragraph.number,
-                        paragraph.text,
-                        sentence.start,
-                        sentence.end,
-                        report.page_at(paragraph.start + sentence.start),
-                    )
-                )
+                citations.append(self.citation(n, sentence))
                 quotes.append(Quote(sentence.text, n))
-        passages = [
+        passages = self.passages(query, hits, top_k)
+        markdown = to_markdown(verdict.found, quotes, citations, passages, self.stored, verdict.reason)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Answer(
+            text,
+            verdict.found,
+            markdown,
+            tuple(quotes),
+            tuple(citations),
+            tuple(passages),
+            round(elapsed, 2),
+            verdict.reason,
+        )
+
+    def citation(self, n: int, sentence: Sentence) -> Citation:
+        """Citation ``n`` of a quoted sentence."""
+        paragraph = sentence.paragraph
+        report = self.stored.reports[paragraph.doc_id]
+        return Citation(
+            n,
+            paragraph.doc_id,
+            report.title,
+            report.year,
+            report.region,
+            report.level,
+            paragraph.section,
+            paragraph.number,
+            paragraph.text,
+            sentence.start,
+            sentence.end,
+            report.page_at(paragraph.start + sentence.start),
+        )
+
+    def passages(self, query: Query, hits: list[Hit], top_k: int) -> list[Passage]:
+        """The ``top_k`` passages shown for ``hits`` (best first)."""
+        return [
             Passage(
                 rank,
                 w.paragraph.doc_id,
@@ -272,17 +307,64 @@ class Answerer:
                 start=1,
             )
         ]
-        markdown = to_markdown(verdict.found, quotes, citations, passages, self.stored, verdict.reason)
+
+    def compare(
+        self,
+        text: str,
+        comparison: Comparison,
+        top_k: int,
+        doc_ids: frozenset[str] | None,
+        started: float,
+    ) -> Answer:
+        """A comparison's answer: one row per report, each from that report's best chunks of one
+        retrieval pass (the question embedded once), quoted or refused as a single answer restricted to
+        that report is, then held to the row checks of ``qa.compare``; the passages are the best over all
+        the reports compared."""
+        query = self.analyse(comparison.question, frozenset(comparison.doc_ids))
+        vector = self.embedder.embed_queries([query.normalized])[0]
+        scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
+        hits, fused = report_hits(
+            self.stored,
+            query,
+            scores,
+            self.settings,
+            self.weights.topical(query),
+            comparison.doc_ids,
+            CANDIDATE_PASSAGES,
+        )
+        rows: list[Row] = []
+        quotes: list[Quote] = []
+        citations: list[Citation] = []
+        for evidence in row_evidence(self.stored, comparison, query, hits, self.weights, self.refusal):
+            report = self.stored.reports[evidence.doc_id]
+            if not evidence.verdict.found:
+                rows.append(Row(report.doc_id, report.region, report.year, False, "", None))
+                continue
+            sentence = choose_quotes(list(evidence.verdict.candidates), 1)[0]
+            citations.append(self.citation(len(citations) + 1, sentence))
+            quotes.append(Quote(sentence.text, len(citations)))
+            rows.append(Row(report.doc_id, report.region, report.year, True, sentence.text, len(citations)))
+        passages = self.passages(query, top_hits(fused, scores, HITS_PER_PASSAGE * top_k), top_k)
+        found = bool(quotes)
+        note = missing_note(comparison, doc_ids)
+        labels = {
+            doc_id: report.region or report_label(report.title, report.region)
+            for doc_id, report in self.stored.reports.items()
+            if doc_id in comparison.doc_ids
+        }
+        table = table_markdown(rows, labels, [f"[{c.n}] {citation_label(c)}" for c in citations], note)
+        markdown = table if found else f"{NOT_FOUND}{note}\n\n{table_markdown(rows, labels, [])}"
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(
             text,
-            verdict.found,
+            found,
             markdown,
             tuple(quotes),
             tuple(citations),
             tuple(passages),
             round(elapsed, 2),
-            verdict.reason,
+            note,
+            tuple(rows),
         )
 
 

@@ -23,7 +23,18 @@ QUESTIONS = [
     "罗湖有多少所学校",
     "火星上有没有罗湖区的分部？",
 ]
-CONTRACT_KEYS = {"question", "found", "answer", "quotes", "citations", "passages", "elapsed_ms", "reason"}
+CONTRACT_KEYS = {
+    "question",
+    "found",
+    "answer",
+    "quotes",
+    "citations",
+    "passages",
+    "elapsed_ms",
+    "reason",
+    "rows",
+}
+ROW_KEYS = {"doc_id", "region", "year", "found", "quote", "citation"}
 
 
 def check_contract(row: dict, stored) -> None:
@@ -33,7 +44,9 @@ def check_contract(row: dict, stored) -> None:
     assert [p["rank"] for p in row["passages"]] == list(range(1, len(row["passages"]) + 1))
     citations = {c["n"]: c for c in row["citations"]}
     assert len(citations) == len(row["citations"]) == len(row["quotes"])
-    assert 1 <= len(row["quotes"]) <= 3 if row["found"] else row["quotes"] == []
+    # Up to 3 quotes for a single answer; one per found row for a comparison.
+    most = sum(r["found"] for r in row["rows"]) if row["rows"] else 3
+    assert 1 <= len(row["quotes"]) <= most if row["found"] else row["quotes"] == []
     seen = set()
     for quote in row["quotes"]:
         citation = citations[quote["citation"]]
@@ -55,12 +68,29 @@ def check_contract(row: dict, stored) -> None:
         seen.add(quote["text"])
     if not row["found"]:
         assert row["answer"].startswith(NOT_FOUND)
+    # A comparison's rows (qa.compare); a single answer has none. A found row quotes its citation.
+    for compared in row["rows"]:
+        assert set(compared) == ROW_KEYS
+        if compared["found"]:
+            citation = citations[compared["citation"]]
+            assert citation["text"][citation["start"] : citation["end"]] == compared["quote"]
+        else:
+            assert compared["quote"] == "" and compared["citation"] is None
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_answers_keep_the_contract(answerer: Answerer, question: str) -> None:
     answer = answerer.ask(question)
-    check_contract(json.loads(json.dumps(answer.to_dict(), ensure_ascii=False)), answerer.stored)
+    row = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    check_contract(row, answerer.stored)
+    assert row["rows"] == []
+
+
+def test_a_comparison_keeps_the_contract(answerer: Answerer) -> None:
+    answer = answerer.ask("罗湖区2014年和2020年的一般公共预算收入分别是多少？")
+    row = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    check_contract(row, answerer.stored)
+    assert [r["doc_id"] for r in row["rows"]] == ["luohu-2015", "luohu-2021"]
 
 
 def test_no_sentence_is_quoted_twice_across_the_repeated_2021_page(answerer: Answerer) -> None:

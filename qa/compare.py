@@ -1,0 +1,520 @@
+"""Comparison questions: a question in, the reports it compares (``Comparison``) and one ``Row`` each out.
+
+In: the user's question (normalised), its ``Query`` (``qa.analyse``), the library's reports and regions
+(``qa.scope.Library``) and the user's choice of reports.
+Out: ``recognise`` gives None for a question that keeps today's single answer, or a ``Comparison``: the
+reports compared, in row order (region by division code, then year), the named regions the library
+has no report for, and the row question — the question as it would be asked of one report, its
+comparison words (各省, 分别, 对比, 哪个…最, the compared regions' names) taken out. ``row_evidence``
+then gives each report its candidate sentences and refusal ``Verdict`` from one retrieval pass.
+
+A question compares reports when it names several regions (「浙江、湖北」) or years joined as a list
+(「2014年和2020年」), asks over a group (各省, 各区, 哪些省份, 历年, 这几年, 哪个省…最), or asks
+分别/对比/比较 — and its scope then holds at least two reports (or names a region the library lacks,
+which the table says). Names are read from the divisions table (``qa.scope``), groups by their
+administrative level (各省 → every provincial report), never from a list of evaluation questions.
+Words that also occur in plain questions are read with care: 分别 and 对比 over coordinated items
+(「城镇和农村居民收入分别增长多少」) compare items of one report, not reports; two regions linked by a
+relation word (「和香港的合作」) are one question about both; 哪个省 without 最/更 asks for the one
+report that says it (「哪个省的粮食总产量连续16年位居全国首位」).
+
+Each row is answered as the question asked of that report alone: the same candidate sentences
+(``qa.quote``) and the same refusal (``qa.refuse``) over that report's best chunks, with the years
+the question names narrowed to those the report covers (罗湖's 2015 report answers for 2014, its
+2021 report for 2020) and 「我省」「去年」 read in that report. A table row then has to pass more than a
+single answer does, since it stands alone in its cell, without neighbouring quotes to put a loose match
+in context: its quote must state the fact asked in one clause (the question's words, and every figure
+the question states: 「增长5%左右」 in 「哪些省份提出…」), for the time asked (one year's figure, not a
+five-year average, for 2025年), and about as fully as the report that states it most fully
+(``row_evidence``). ``ROW_CHECKS`` turns these off, to measure what they add.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.corpus import Report
+from index.normalize import normalize
+from index.regions import Region, by_full_name, contains
+from index.settings import Settings
+from index.store import StoredIndex
+from index.structure import Paragraph
+from qa.analyse import Query
+from qa.fuse import Hit, chunk_columns, fused_scores, year_multipliers
+from qa.quote import CANDIDATE_PASSAGES, Sentence, TermWeights, candidate_sentences
+from qa.refuse import Refusal, Verdict, without_years
+from qa.retrieve import Scores
+from qa.scope import Library, Mention
+
+NOT_STATED = "未找到"
+
+# Groups of reports, by the administrative level a word names. 各省市/各省区市 are the provincial level
+# (municipalities included); 各地/各地区 any level. The look-aheads leave out words that only start like
+# a group: 各市场主体, 各区域, 各省级部门, 各地方政府.
+_LEVEL_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    (r"省区市|省市区|省市|省份|省区|省(?!级|委|长|直|内|外)|自治区", frozenset({"省"})),
+    (r"地市|市州|城市|市(?!场|民|容|级|委|长|直|区|内|外)", frozenset({"市"})),
+    (r"区县|县区|县市区|县(?!级|委|长|域)|区(?!域|块|间|级|委|长|内|外)", frozenset({"区县"})),
+    (r"地区|地方|地(?!方政府)", frozenset()),  # any level
+)
+_LEVEL = "|".join(f"(?:{words})" for words, _ in _LEVEL_WORDS)
+# 各省, 每个省, 所有省份, 哪些省份, 哪几个省 (全国各地/全省各地 are not a group of reports: see below).
+GROUP = re.compile(rf"(?:各|每个|每一个|所有|全部|哪些|哪几个|哪几)(?:个)?(?P<level>{_LEVEL})")
+# 哪个省 asks for one report unless it asks which is highest: 「哪个省2025年增长最快」.
+RANKED_GROUP = re.compile(rf"(?:哪个|哪一个|哪)(?P<level>{_LEVEL})(?=.*[最更])")
+# 哪一年…最高: every year's report of the region.
+RANKED_SERIES = re.compile(r"哪一?年(?=.*[最更])")
+# Words that place the group inside one region: 全国各地, 全省各市 (the report's own subdivisions).
+WITHIN = re.compile(r"(?:全国|全省|全市|全区|全县|国内|世界|省内|市内|区内)$")
+# Every report of the named region(s), one per year.
+SERIES = re.compile(
+    r"历年|这几年|近几年|这些年|近年来|逐年|各年|每一年|历次|每份报告|各份报告|各报告|几份报告"
+)
+# Comparison words, which compare the reports in scope on their own (对比一下罗湖的财政收入). 比较 as an
+# adverb (比较好, 比较重视) is no comparison.
+COMPARE = re.compile(
+    r"对比|(?<!相)比较(?![好大小多少高低快慢重强弱]|突出|明显)|相比|相较|对照|异同|差距|差别|区别|\bvs\b"
+)
+# Words that distribute over what the question names (浙江、江苏…分别是多少): over the regions, years
+# or group it names, never alone — 「龙江城乡居民收入分别增长多少」 distributes over 城乡.
+DISTRIBUTE = re.compile(r"分别|各自")
+# 哪个…最高, 谁更快, 最多的是哪: the 哪/谁 and the 最X are comparison words (taken out of the row
+# question), what lies between them is what is compared.
+_MOST = r"[最更](?:高|快|多|大|低|少|慢|小|好|强|优|领先)"
+RANKING = re.compile(
+    rf"(?P<which>哪一个|哪个|哪|谁).{{0,16}}?(?P<most>{_MOST})|(?P<most_first>{_MOST})的?是?(?P<which_last>哪|谁)"
+)
+# Two regions named with one of these are one question about both (罗湖和香港的合作), not a comparison.
+RELATION = re.compile(
+    r"合作|协作|共建|联合|对口|帮扶|协同|携手|之间|两地|互通|互认|互联|对接|交流|往来|联手|结对|支援|援建|一体化|"
+    r"接壤|相邻|毗邻|连接|通往|到达|开通|直达|签约|签订|协议"
+)
+# Items coordinated in the question: 分别/对比 then distribute over them, inside one report.
+COORDINATION = re.compile(r"[和与及、跟]|以及|还有")
+# A list of years: 2014年和2020年, 2014、2020年 (a range, 2021至2025年, is one period).
+_YEAR_AT = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)|([〇零一二三四五六七八九]{4})(?=年)")
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+YEAR_LIST = re.compile(r"^年?(?:的)?(?:和|与|及|以及|跟|同|、|,|对比|相比|比|还有|或|vs)$")
+# A figure the question states (5%左右, 1600亿斤, 45万人), not a year: a row must quote it.
+FIGURE = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|亿元|万元|亿斤|万吨|万人|万亩|万户|万|亿|元|个|人|家|所|吨|公里|千米|斤)"
+    r"(左右|以上|以内|以下)?"
+)
+# What may stand around a stated figure in the quote without changing it: not another digit (5.5%
+# does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
+_FIGURE_START = r"(?<![\d.])"
+_FIGURE_END = r"(?![\d.]|\s*[—\-~～至到]\s*\d)"
+_DIGIT = re.compile(r"\d")
+_YEAR_DIGITS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# A figure of several years: an average, a five-year total, a five-year plan.
+SEVERAL_YEARS = re.compile(r"年均|五年|十[一二三四五六七八九]五|累计")
+FIVE_YEAR_PARAGRAPH = re.compile(r"^\W*(?:这五年|五年来|过去五年|“?十[一二三四五六七八九]五”?时期)")
+CLAUSE_CUT = re.compile(r"[，,；;。！？!?]")
+OPENING = 20  # characters of a paragraph read for its opening (这五年，…)
+# Words that qualify a stated figure (5%左右): checked with the figure, not as words of the fact.
+QUALIFIERS = frozenset({"左右", "以上", "以内", "以下"})
+# A row's quote must hold, in one clause with the clause before it, this share of the row question's
+# words, and this share of what the fullest row holds (see ``row_evidence``). Chosen on the tune split
+# of eval/datasets/compare_qa.jsonl (eval/results/compare.md).
+FACT_FLOOR = 0.6
+FACT_CONSENSUS = 0.7
+# Rows stating the fact (past the floor) it takes before the fullest one sets the bar for the others.
+CONSENSUS_ROWS = 3
+# The row checks above (``row_evidence``); off only to measure what they add (eval.compare).
+ROW_CHECKS = True
+
+
+@dataclass(frozen=True)
+class Row:
+    """One report's answer to a comparison, as ``qa ask --json`` gives it under ``rows``."""
+
+    doc_id: str
+    region: str  # official full name of the report's region; "" if unknown
+    year: int  # the year the report was delivered
+    found: bool
+    quote: str  # verbatim, the cited paragraph's text[start:end]; "" when not found
+    citation: int | None  # the n of its entry in the answer's citations; None when not found
+
+
+@dataclass(frozen=True)
+class Comparison:
+    cues: tuple[str, ...]  # what made it one: "regions", "years", "group", "series", "word"
+    doc_ids: tuple[str, ...]  # the reports compared, in row order
+    missing: tuple[str, ...]  # named regions (full names) with no report among them
+    question: str  # the row question: the question as asked of one report (normalised)
+    years: tuple[int, ...]  # the years the question names
+    figures: tuple[str, ...]  # figures it states, each a regular expression a row's quote must match
+
+
+@dataclass(frozen=True)
+class RowEvidence:
+    doc_id: str
+    query: Query  # the row question as read for this report
+    hits: tuple[Hit, ...]  # this report's best chunks, best first
+    verdict: Verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognition
+
+
+def _named_years(normalized: str) -> list[tuple[int, int, int]]:
+    """(year, start, end) of each year written in digits or in Chinese numerals (二〇二〇年)."""
+    found = []
+    for match in _YEAR_AT.finditer(normalized):
+        digits = match.group(1) or match.group(2).translate(_CN_DIGITS)
+        found.append((int(digits), match.start(), match.end()))
+    return found
+
+
+def year_list(normalized: str) -> bool:
+    """Whether the question names two or more years as a list (2014年和2020年), not a range."""
+    years = _named_years(normalized)
+    return any(
+        a[0] != b[0] and YEAR_LIST.match(normalized[a[2] : b[1]].strip())
+        for a, b in itertools.pairwise(years)
+    )
+
+
+def _levels(word: str) -> frozenset[str]:
+    for words, levels in _LEVEL_WORDS:
+        if re.fullmatch(words, word):
+            return levels
+    return frozenset()
+
+
+def _independent(mentions: list[Mention]) -> list[Mention]:
+    """The mentions that name a place of their own: 广东深圳罗湖区 is one place (罗湖区), not three."""
+    return [
+        m
+        for m in mentions
+        if not any(o is not m and o.region != m.region and contains(m.region, o.region) for o in mentions)
+    ]
+
+
+def _ranking_spans(normalized: str) -> list[tuple[int, int]]:
+    """Where 哪个/谁 and 最X/更X of a ranking question are written."""
+    spans = []
+    for match in RANKING.finditer(normalized):
+        for name in ("which", "most", "most_first", "which_last"):
+            if match.group(name):
+                spans.append(match.span(name))
+    return spans
+
+
+def _mention_spans(normalized: str, mentions: list[Mention]) -> list[tuple[int, int]]:
+    """Where the regions named are written, every time."""
+    if not mentions:
+        return []
+    names = sorted({m.text for m in mentions}, key=len, reverse=True)
+    return [match.span() for match in re.finditer("|".join(map(re.escape, names)), normalized)]
+
+
+def _has_report(region: Region, reports: list[Report]) -> bool:
+    """Whether one of ``reports`` is of ``region``, within it, or contains it (深圳 → 广东省's)."""
+    for report in reports:
+        own = by_full_name(report.region) if report.region else None
+        if own is not None and (contains(region, own) or contains(own, region)):
+            return True
+    return False
+
+
+def _covers_strictly(report: Report, year: int) -> bool:
+    """Whether the report reviews or plans ``year`` itself (a five-year plan does not state what one
+    of its years achieved; see qa.refuse.covered_years)."""
+    return year == report.reviews or year in report.plans
+
+
+def _region_order(report: Report) -> tuple[int, str, int, str]:
+    region = by_full_name(report.region) if report.region else None
+    # Division codes order regions as the statistical yearbooks do (北京 11 … 新疆 65); unknown last.
+    return (0 if region else 1, region.code if region else report.region, report.year, report.doc_id)
+
+
+def ordered(reports: Iterable[Report]) -> list[Report]:
+    """Rows in order: region (by division code), then year."""
+    return sorted(reports, key=_region_order)
+
+
+def _strip(normalized: str, spans: Iterable[tuple[int, int]], blank: str = " ") -> str:
+    """The text with ``spans`` blanked (a space, so the words on either side do not run together)."""
+    chars = list(normalized)
+    for start, end in spans:
+        for i in range(start, end):
+            chars[i] = blank
+    return re.sub(f"{re.escape(blank)}+", blank, "".join(chars)).strip()
+
+
+def items_joined(normalized: str, names: list[tuple[int, int]]) -> bool:
+    """Whether the question joins items other than the regions and years it names (城镇和农村, not
+    浙江、江苏 nor 2014年和2020年): 分别 and 对比 then distribute over those items."""
+    rest = _strip(normalized, names, "\0")
+    rest = re.sub(rf"(?<=\0)(?:{COORDINATION.pattern})+|(?:{COORDINATION.pattern})+(?=\0)", "", rest)
+    return bool(COORDINATION.search(rest))
+
+
+def recognise(
+    normalized: str,
+    library: Library,
+    reports: Mapping[str, Report],
+    doc_ids: frozenset[str] | None = None,
+) -> Comparison | None:
+    """The comparison ``normalized`` asks for, or None when it keeps a single answer.
+
+    ``reports``: the library's reports by id; ``doc_ids``: the user's choice (None: all).
+    """
+    mentions = library.mentions(normalized)
+    named = _independent(mentions)
+    covered = [m for m in named if library.covers(m.region)]
+    groups = [
+        (match, _levels(match.group("level")))
+        for pattern in (GROUP, RANKED_GROUP)
+        for match in pattern.finditer(normalized)
+        if not WITHIN.search(normalized[: match.start()])
+    ]
+    series = [match.span() for pattern in (SERIES, RANKED_SERIES) for match in pattern.finditer(normalized)]
+    words = [match.span() for pattern in (COMPARE, DISTRIBUTE) for match in pattern.finditer(normalized)]
+    # 哪个…最 ranks what the question names: regions named (浙江和湖北哪个增速更高), a group (哪个省…
+    # 最快, above) or years (哪一年…最高); alone (罗湖哪个街道人口最多) it ranks things inside a report.
+    ranking = _ranking_spans(normalized)
+    # 分别/对比 over items joined in the question (城镇和农村…分别) compare the items, not reports.
+    places = _mention_spans(normalized, mentions)
+    years_at = [(start, end) for _, start, end in _named_years(normalized)]
+    joined = items_joined(normalized, places + years_at + words)
+    compare_word = not joined and bool(COMPARE.search(normalized))
+
+    cues: list[str] = []
+    asks_each = (bool(words) and not joined) or bool(ranking)
+    if len(named) >= 2 and (asks_each or (len(covered) >= 2 and not RELATION.search(normalized))):
+        cues.append("regions")
+    if year_list(normalized):
+        cues.append("years")
+    if groups:
+        cues.append("group")
+    if series:
+        cues.append("series")
+    if compare_word:
+        cues.append("word")
+    if not cues:
+        return None
+
+    chosen = [r for r in reports.values() if doc_ids is None or r.doc_id in doc_ids]
+    if named:
+        # The regions named, by their reports (or those within them: 广东 → 罗湖区's); a region the
+        # library lacks adds none.
+        within = {doc_id for m in covered for doc_id in library.reports_for(m.region)}
+        chosen = [r for r in chosen if r.doc_id in within]
+    levels = [group_levels for _, group_levels in groups]
+    if levels and all(levels):  # 各省 → the provincial reports; 各地 keeps every level
+        chosen = [r for r in chosen if r.level in frozenset().union(*levels)]
+    years = tuple(dict.fromkeys(y for y, _, _ in _named_years(normalized)))
+    if years:
+        # Named years no report covers: every report stays, and each row says it has no such year.
+        chosen = [r for r in chosen if any(_covers_strictly(r, y) for y in years)] or chosen
+    missing = tuple(m.region.full_name for m in named if not _has_report(m.region, chosen))
+    if len(chosen) < 2 and not ("regions" in cues and missing and chosen):
+        return None
+
+    question = _strip(normalized, places + words + ranking + series + [match.span() for match, _ in groups])
+    figures = tuple(
+        _FIGURE_START + re.escape(normalize(f.group(0)).replace(" ", "")) + _FIGURE_END
+        for f in FIGURE.finditer(question)
+        if not (len(f.group(1)) == 4 and question[f.end(1) : f.end(1) + 1] == "年")
+    )
+    return Comparison(
+        tuple(cues),
+        tuple(r.doc_id for r in ordered(chosen)),
+        missing,
+        question,
+        years,
+        figures,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+def row_query(query: Query, report: Report, years: tuple[int, ...]) -> Query:
+    """The row question as read for one report: of the years the question names, only those the
+    report reviews or plans (罗湖's 2015 report is asked about 2014, not 2020), their tokens too."""
+    if not years:
+        return query
+    own = tuple(y for y in years if _covers_strictly(report, y))
+    if not own or len(own) == len(years):
+        return query
+    others = {str(y) for y in years if y not in own}
+    return dataclasses.replace(query, years=own, tokens=tuple(t for t in query.tokens if t not in others))
+
+
+def report_hits(
+    stored: StoredIndex,
+    query: Query,
+    scores: Scores,
+    settings: Settings,
+    topical: np.ndarray | None,
+    doc_ids: Iterable[str],
+    per_report: int,
+) -> tuple[dict[str, list[Hit]], np.ndarray]:
+    """Each report's best ``per_report`` chunks, best first, from one fused score per chunk, and the
+    fused scores. The scores are those ``qa.fuse.fuse`` gives (scaled over the whole library, so a
+    report's ranking is the one a single answer restricted to it sees); here they are made once and
+    split by report, instead of one search per report."""
+    wanted = list(doc_ids)
+    fused = fused_scores(scores, settings)
+    columns = chunk_columns(stored)
+    fused[~columns.in_reports(wanted)] = 0.0
+    if topical is not None:
+        fused[~topical] *= settings.off_topic_factor
+    fused *= year_multipliers(stored, query, settings.year_boost, settings.period_boost)
+    candidates = np.flatnonzero(fused > 0)
+    docs = columns.doc[candidates]
+    # By report, then best first, equal scores in chunk order (as fuse orders them).
+    order = np.lexsort((candidates, -fused[candidates], docs))
+    candidates, docs = candidates[order], docs[order]
+    firsts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]]) if len(docs) else np.array([], dtype=int)
+    names = {code: doc_id for doc_id, code in columns.codes.items()}
+    by_report: dict[str, list[Hit]] = {doc_id: [] for doc_id in wanted}
+    for first in firsts:
+        doc_id = names[int(docs[first])]
+        chosen = candidates[first : first + per_report]
+        chosen = chosen[columns.doc[chosen] == docs[first]]
+        by_report[doc_id] = [
+            Hit(int(i), float(fused[i]), float(scores.bm25[i]), float(scores.dense[i])) for i in chosen
+        ]
+    return by_report, fused
+
+
+def top_hits(fused: np.ndarray, scores: Scores, limit: int) -> list[Hit]:
+    """The best ``limit`` chunks over all the compared reports (for the passages shown), as fuse."""
+    candidates = np.flatnonzero(fused > 0)
+    if len(candidates) > limit:
+        candidates = candidates[np.argpartition(-fused[candidates], limit - 1)[:limit]]
+    candidates = candidates[np.lexsort((candidates, -fused[candidates]))]
+    return [Hit(int(i), float(fused[i]), float(scores.bm25[i]), float(scores.dense[i])) for i in candidates]
+
+
+def five_yearly(paragraph: Paragraph, text: str) -> bool:
+    """Whether ``text`` (a clause of the paragraph) states a figure of several years rather than of one:
+    by its own words (年均, 五年, “十四五”, 累计, 从2020年…到2025年), or its paragraph opening on the five
+    years (这五年，…). Section headings are no guide: 「“十四五”时期工作回顾」 holds the year's review too."""
+    said = normalize(text)
+    if SEVERAL_YEARS.search(said) or len(set(_YEAR_DIGITS.findall(said))) >= 2:
+        return True
+    return bool(FIVE_YEAR_PARAGRAPH.match(normalize(paragraph.text[:OPENING])))
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a sentence (cut at ，；。), each with the clause before it: a list such as
+    「全省生产总值连续跨越…三个大台阶，年均增长5.9%」 states its subject once, then its figures."""
+    parts = [p for p in CLAUSE_CUT.split(text) if p.strip()]
+    return [
+        f"{before}，{part}" if before else part for before, part in zip(["", *parts], parts, strict=False)
+    ]
+
+
+def fact_coverage(comparison: Comparison, query: Query, weights: TermWeights, sentence: Sentence) -> float:
+    """How fully the sentence states the fact asked, where it states a figure for the time asked: the
+    best share of the row question's words (IDF-weighted; its years, time words and stated figures
+    aside) held by one clause together with the clause before it, among the clauses that
+
+    - hold every figure the question states (5%左右, not 5.5%左右 nor 5%—5.5%), and a figure at all
+      when the question asks for one (多少);
+    - speak of one year when the question names a year (2025年, 去年), of several when it names a
+      five-year period (“十四五”时期) — see ``five_yearly``."""
+    content = without_years(query)
+    content = dataclasses.replace(
+        content, tokens=tuple(t for t in content.tokens if not _DIGIT.search(t) and t not in QUALIFIERS)
+    )
+    one_year = bool(query.years or query.relative) and not query.periods
+    best = 0.0
+    for clause in clauses(sentence.text):
+        said = normalize(clause).replace(" ", "")
+        if not all(re.search(figure, said) for figure in comparison.figures):
+            continue
+        if query.kind == "figure" and not _DIGIT.search(said):
+            continue
+        if (one_year or query.periods) and five_yearly(sentence.paragraph, clause) != bool(query.periods):
+            continue
+        best = max(best, weights.coverage(content, weights.tokens(clause)))
+    return best
+
+
+def row_evidence(
+    stored: StoredIndex,
+    comparison: Comparison,
+    query: Query,
+    hits: Mapping[str, list[Hit]],
+    weights: TermWeights,
+    refusal: Refusal,
+    checks: bool | None = None,
+) -> list[RowEvidence]:
+    """Each compared report's candidate sentences and verdict, in row order: judged as a single answer
+    restricted to that report is, then (``checks``) kept to the sentences a table row may quote.
+
+    A table row has no neighbouring quotes to put a loose match in context, so its quote must state the
+    fact, for the time asked, in one place (``fact_coverage`` at least ``FACT_FLOOR``), and
+    about as fully as the report that states it most fully (at least ``FACT_CONSENSUS`` of that):
+    reports word the same indicator alike (地区生产总值增长5.6%), and a row whose best sentence says much
+    less of the question than the others' is about something else (一般公共预算支出, not 收入).
+    ``checks`` None: ``ROW_CHECKS``."""
+    checks = ROW_CHECKS if checks is None else checks
+    judged: list[tuple[str, Query, list[Hit], Verdict, list[tuple[Sentence, float]]]] = []
+    for doc_id in comparison.doc_ids:
+        asked = row_query(query, stored.reports[doc_id], comparison.years)
+        own = hits.get(doc_id, [])[:CANDIDATE_PASSAGES]
+        verdict = refusal.judge(asked, candidate_sentences(stored, asked, own, weights), frozenset({doc_id}))
+        scored = []
+        if verdict.found and checks:
+            scored = [
+                (sentence, coverage)
+                for sentence in verdict.candidates
+                if (coverage := fact_coverage(comparison, asked, weights, sentence)) >= FACT_FLOOR
+            ]
+        judged.append((doc_id, asked, own, verdict, scored))
+    stating = [scored[0][1] for *_, scored in judged if scored]
+    # Two reports do not make a consensus: one wording of the fact (公共财政预算收入, the name before
+    # 2015) may be as right as the other's (一般公共预算收入).
+    fullest = max(stating) if len(stating) >= CONSENSUS_ROWS else 0.0
+    found = []
+    for doc_id, asked, own, verdict, scored in judged:
+        if verdict.found and checks:
+            kept = tuple(s for s, coverage in scored if coverage >= FACT_CONSENSUS * fullest)
+            verdict = Verdict(bool(kept), kept, "" if kept else "报告中没有找到这一项。")
+        found.append(RowEvidence(doc_id, asked, tuple(own), verdict))
+    return found
+
+
+def table_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def missing_note(comparison: Comparison, doc_ids: frozenset[str] | None) -> str:
+    """「报告库中没有江苏省的报告。」 for the named regions no compared report is of."""
+    if not comparison.missing:
+        return ""
+    where = "所选的报告" if doc_ids is not None else "报告库"
+    years = "、".join(str(y) for y in comparison.years)
+    return f"{where}中没有{'、'.join(comparison.missing)}{f'{years}年' if years else ''}的报告。"
+
+
+def table_markdown(rows: list[Row], labels: Mapping[str, str], references: list[str], note: str = "") -> str:
+    """The table a person reads: one row per report (its region or title, year, quote [n] or 未找到),
+    then the numbered references, then ``note``."""
+    lines = ["| 地区 | 年份 | 报告原文 |", "| --- | --- | --- |"]
+    for row in rows:
+        said = f"{table_cell(row.quote)} [{row.citation}]" if row.found else NOT_STATED
+        lines.append(f"| {table_cell(labels[row.doc_id])} | {row.year or ''} | {said} |")
+    parts = ["\n".join(lines)]
+    if references:
+        parts.append("\n".join(references))
+    if note:
+        parts.append(note)
+    return "\n\n".join(parts)

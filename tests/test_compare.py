@@ -1,0 +1,350 @@
+"""Comparison questions (qa.compare): recognition of both kinds, the reports compared, row order, the
+JSON rows, one retrieval pass, and single answers left as they were.
+
+Fast: recognition reads the library's files (no model); the end-to-end checks build a small library
+(the two 罗湖 reports and four provincial ones) with the fake embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import qa.answer
+from eval.dataset import LIBRARY, LUOHU, load_items
+from index.build import build_index
+from index.corpus import Report, load_corpus
+from index.normalize import normalize
+from index.settings import PROJECT_ROOT, Settings
+from index.store import load_index
+from qa.__main__ import main
+from qa.answer import Answerer
+from qa.compare import (
+    Comparison,
+    clauses,
+    five_yearly,
+    recognise,
+    report_hits,
+    year_list,
+)
+from qa.fuse import fuse
+from qa.quote import CANDIDATE_PASSAGES
+from qa.retrieve import retrieve
+from qa.scope import Library
+
+DATA = PROJECT_ROOT / "data"
+PROVINCIAL = DATA / "examples" / "provincial_2026"
+REPORTS = DATA / "reports"
+ROW_KEYS = {"doc_id", "region", "year", "found", "quote", "citation"}
+SMALL = ("浙江省_2026", "湖北省_2026", "湖南省_2026", "河南省_2026")
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, Report]:
+    return {r.doc_id: r for r in load_corpus(DATA)}
+
+
+@pytest.fixture(scope="module")
+def library(reports: dict[str, Report]) -> Library:
+    return Library(reports.values())
+
+
+def comparison(
+    question: str, library: Library, reports: dict[str, Report], doc_ids=None
+) -> Comparison | None:
+    return recognise(normalize(question), library, reports, doc_ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognition
+
+
+@pytest.mark.parametrize(
+    ("question", "cue"),
+    [
+        ("各省2025年地区生产总值增长了多少？", "group"),
+        ("罗湖区2014年和2020年的一般公共预算收入分别是多少？", "years"),
+        ("浙江、江苏、广东2026年经济增长目标分别是多少？", "regions"),
+        ("哪些省份提出2026年地区生产总值增长5%左右？", "group"),
+        ("哪个省2025年增长最快？", "group"),
+        ("浙江和湖北2025年地区生产总值增长多少？", "regions"),
+        ("湘、鄂2026年城镇新增就业目标分别是多少？", "regions"),
+        ("罗湖历年的固定资产投资是多少？", "series"),
+        ("罗湖这几年新增了多少学位？", "series"),
+        ("罗湖哪一年一般公共预算收入最高？", "series"),
+        ("对比一下罗湖的财政收入", "word"),
+        ("各地2026年固定资产投资增长目标是多少？", "group"),
+        ("每个省2025年城镇新增就业多少人？", "group"),
+    ],
+)
+def test_comparisons_are_recognised(
+    question: str, cue: str, library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison(question, library, reports)
+    assert found is not None and cue in found.cues
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2020年罗湖区一般公共预算收入是多少？",
+        "城镇和农村居民人均可支配收入分别增长多少？",  # 分别 over items, no region: one answer
+        "黔2025年城镇和农村居民收入分别涨了多少？",  # one region
+        "罗湖和香港在口岸经济带上怎么合作？",  # a relation, not a comparison
+        "河南和湖北之间有哪些合作？",
+        "浙江各市今年的发展重点是什么？",  # 各市 inside one province: no city reports
+        "全国各地来海南的游客有多少？",
+        "罗湖哪个街道的人口最多？",  # ranks streets inside a report
+        "哪个省的粮食总产量连续16年位居全国首位？",  # 哪个省 without 最: the one report that says it
+        "2021年罗湖比较重视哪些民生工作？",  # 比较 as an adverb
+        "广东深圳罗湖区2020年一般公共预算收入是多少？",  # one place, named three ways
+        "罗湖2020年和2021年的重点工作分别是什么？",  # both years in one report
+        "2021至2025年罗湖的目标是什么？",  # a range is one period
+    ],
+)
+def test_plain_questions_are_left_alone(question: str, library: Library, reports: dict[str, Report]) -> None:
+    assert comparison(question, library, reports) is None
+
+
+def test_every_question_of_the_other_sets_stays_a_single_answer(
+    library: Library, reports: dict[str, Report]
+) -> None:
+    questions = [i.question for path in (LIBRARY, LUOHU) for i in load_items(path)]
+    assert len(questions) > 300
+    assert [q for q in questions if comparison(q, library, reports)] == []
+
+
+def test_years_joined_as_a_list_not_a_range() -> None:
+    assert year_list("2014年和2020年")
+    assert year_list("2014、2020年")
+    assert not year_list("2021至2025年")
+    assert not year_list("2015年的报告里说2014年")
+
+
+# ---------------------------------------------------------------------------------------------
+# The reports compared, and their order
+
+
+def provincial(reports: dict[str, Report]) -> set[str]:
+    return {d for d, r in reports.items() if r.level == "省"}
+
+
+def test_a_group_is_every_report_of_its_level(library: Library, reports: dict[str, Report]) -> None:
+    found = comparison("各省2025年地区生产总值增长了多少？", library, reports)
+    assert found is not None
+    assert set(found.doc_ids) == provincial(reports) and len(found.doc_ids) == 15
+    anywhere = comparison("各地2026年固定资产投资增长目标是多少？", library, reports)
+    # 各地 is every level; the year 2026 leaves the reports that plan it (the 罗湖 ones plan 2015, 2021).
+    assert anywhere is not None and set(anywhere.doc_ids) == provincial(reports)
+
+
+def test_the_user_s_choice_of_reports_bounds_the_group(library: Library, reports: dict[str, Report]) -> None:
+    chosen = frozenset({"浙江省_2026", "湖北省_2026", "luohu-2021"})
+    found = comparison("各省2025年地区生产总值增长了多少？", library, reports, chosen)
+    assert found is not None and found.doc_ids == ("浙江省_2026", "湖北省_2026")
+    assert (
+        comparison("各省2025年地区生产总值增长了多少？", library, reports, frozenset({"浙江省_2026"})) is None
+    )
+
+
+def test_named_regions_and_the_ones_the_library_lacks(library: Library, reports: dict[str, Report]) -> None:
+    found = comparison("湖南、浙江、湖北2026年经济增长目标分别是多少？", library, reports)
+    assert found is not None and found.doc_ids == ("浙江省_2026", "湖北省_2026", "湖南省_2026")
+    missing = comparison("浙江、江苏、广东2026年经济增长目标分别是多少？", library, reports)
+    # 广东 has 罗湖's reports, but none for 2026.
+    assert missing is not None and missing.doc_ids == ("浙江省_2026",)
+    assert missing.missing == ("江苏省", "广东省")
+    assert "浙江" not in missing.question and "分别" not in missing.question
+
+
+def test_years_of_one_region_are_its_reports(library: Library, reports: dict[str, Report]) -> None:
+    found = comparison("罗湖区2014年和2020年的一般公共预算收入分别是多少？", library, reports)
+    assert found is not None and found.doc_ids == ("luohu-2015", "luohu-2021")
+    assert found.years == (2014, 2020)
+    series = comparison("罗湖历年的固定资产投资是多少？", library, reports)
+    assert series is not None and series.doc_ids == ("luohu-2015", "luohu-2021")
+
+
+def test_rows_are_ordered_by_region_then_year(library: Library, reports: dict[str, Report]) -> None:
+    found = comparison("各地的一般公共预算收入分别是多少？", library, reports)
+    assert found is not None
+    codes = [(library.region_of[d].code, reports[d].year) for d in found.doc_ids]
+    assert codes == sorted(codes)
+    # 广东 (44) after 湖南 (43), before 重庆 (50); 罗湖's 2015 report before its 2021 one.
+    assert found.doc_ids.index("luohu-2015") + 1 == found.doc_ids.index("luohu-2021")
+    assert found.doc_ids.index("湖南省_2026") < found.doc_ids.index("luohu-2015")
+    assert found.doc_ids.index("luohu-2021") < found.doc_ids.index("重庆市_2026")
+
+
+def test_a_stated_figure_must_be_quoted_as_stated(library: Library, reports: dict[str, Report]) -> None:
+    found = comparison("哪些省份提出2026年地区生产总值增长5%左右？", library, reports)
+    assert found is not None and len(found.figures) == 1
+    figure = re.compile(found.figures[0])
+    assert figure.search("地区生产总值增长5%左右")
+    assert not figure.search("经济增长5.5%左右")
+    assert not figure.search("全省生产总值增长5%—5.5%")
+    assert not figure.search("增长15%左右")
+
+
+def test_clauses_carry_the_subject_before_them() -> None:
+    assert clauses("全省生产总值跨越三个大台阶，年均增长5.9%。") == [
+        "全省生产总值跨越三个大台阶",
+        "全省生产总值跨越三个大台阶，年均增长5.9%",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end over a small library (fake embedder)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Answerer:
+    corpus = tmp_path_factory.mktemp("library")
+    shutil.copytree(REPORTS, corpus / "luohu", ignore=shutil.ignore_patterns("README*"))
+    for doc_id in SMALL:
+        shutil.copy(PROVINCIAL / f"{doc_id}.txt", corpus / f"{doc_id}.txt")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("idx"), model=fake_embedder.name)
+    build_index(settings, fake_embedder)
+    return Answerer(settings, stored=load_index(settings.index_dir), embedder=fake_embedder)
+
+
+def check_rows(row: dict, stored) -> None:
+    """The JSON rows: their keys, every quote an exact slice of its citation's paragraph (and that
+    paragraph of its report file), 未找到 rows empty."""
+    citations = {c["n"]: c for c in row["citations"]}
+    assert [q["citation"] for q in row["quotes"]] == [r["citation"] for r in row["rows"] if r["found"]]
+    for r in row["rows"]:
+        assert set(r) == ROW_KEYS
+        report = stored.reports[r["doc_id"]]
+        assert (r["region"], r["year"]) == (report.region, report.year)
+        if not r["found"]:
+            assert r["quote"] == "" and r["citation"] is None
+            continue
+        citation = citations[r["citation"]]
+        assert citation["doc_id"] == r["doc_id"]
+        assert citation["text"][citation["start"] : citation["end"]] == r["quote"]
+        paragraph = stored.paragraphs[(citation["doc_id"], citation["paragraph"])]
+        assert (
+            Path(report.path).read_text(encoding="utf-8")[paragraph.start : paragraph.end] == citation["text"]
+        )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "各省2025年地区生产总值增长了多少？",
+        "浙江、湖北、湖南2026年经济增长目标分别是多少？",
+        "罗湖区2014年和2020年的一般公共预算收入分别是多少？",
+        "哪些省份提出2026年地区生产总值增长5%左右？",
+        "浙江、江苏2026年经济增长目标分别是多少？",
+    ],
+)
+def test_json_rows_quote_their_citations(small: Answerer, question: str) -> None:
+    answer = small.ask(question)
+    row = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert row["rows"], "a comparison is answered with rows"
+    check_rows(row, small.stored)
+    assert [r["doc_id"] for r in row["rows"]] == list(
+        recognise(normalize(question), small.library, small.stored.reports).doc_ids  # type: ignore[union-attr]
+    )
+    assert row["passages"] and row["answer"].count("\n| ") >= len(row["rows"])
+    if not row["found"]:
+        assert row["answer"].startswith(qa.answer.NOT_FOUND)
+
+
+def test_a_group_has_a_row_for_every_provincial_report(small: Answerer) -> None:
+    answer = small.ask("各省2025年地区生产总值增长了多少？")
+    assert [r.doc_id for r in answer.rows] == ["浙江省_2026", "河南省_2026", "湖北省_2026", "湖南省_2026"]
+    assert all(r.region for r in answer.rows)
+
+
+def test_a_missing_region_is_named(small: Answerer) -> None:
+    answer = small.ask("浙江、江苏2026年经济增长目标分别是多少？")
+    assert [r.doc_id for r in answer.rows] == ["浙江省_2026"]
+    assert "江苏省" in answer.reason and "江苏省" in answer.answer
+
+
+def test_one_embedding_and_one_retrieval_per_comparison(
+    small: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedded: list[int] = []
+    searched: list[int] = []
+    embed = small.embedder.embed_queries
+    monkeypatch.setattr(
+        small.embedder, "embed_queries", lambda texts: embedded.append(len(texts)) or embed(texts)
+    )
+
+    def counting(*args, **kwargs):
+        searched.append(1)
+        return retrieve(*args, **kwargs)
+
+    monkeypatch.setattr(qa.answer, "retrieve", counting)
+    answer = small.ask("各省2025年地区生产总值增长了多少？")
+    assert len(answer.rows) == 4 and embedded == [1] and searched == [1]
+
+
+def test_each_report_s_chunks_rank_as_in_a_search_of_that_report_alone(small: Answerer) -> None:
+    query = small.analyse("2025年地区生产总值增长了多少？")
+    vector = small.embedder.embed_queries([query.normalized])[0]
+    scores = retrieve(small.stored, query, vector, small.settings.expansion_weight)
+    topical = small.weights.topical(query)
+    hits, _ = report_hits(small.stored, query, scores, small.settings, topical, SMALL, CANDIDATE_PASSAGES)
+    for doc_id in SMALL:
+        alone = fuse(
+            small.stored, query, scores, small.settings, topical, CANDIDATE_PASSAGES, frozenset({doc_id})
+        )
+        assert [h.chunk for h in hits[doc_id]] == [h.chunk for h in alone]
+        assert [h.score for h in hits[doc_id]] == pytest.approx([h.score for h in alone])
+
+
+def test_a_year_s_row_does_not_quote_a_five_year_figure(small: Answerer) -> None:
+    answer = small.ask("各省2025年地区生产总值增长了多少？")
+    citations = {c.n: c for c in answer.citations}
+    for row in answer.rows:
+        if row.found:
+            citation = citations[row.citation]  # type: ignore[index]
+            paragraph = small.stored.paragraphs[(citation.doc_id, citation.paragraph)]
+            assert not any(five_yearly(paragraph, c) for c in clauses(row.quote) if "增长" in c)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2020年罗湖区一般公共预算收入是多少？",
+        "浙江2025年地区生产总值增长多少？",
+        "城镇和农村居民人均可支配收入分别增长多少？",
+        "哪个省的粮食总产量连续16年位居全国首位？",
+    ],
+)
+def test_single_answers_are_unchanged(
+    small: Answerer, question: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = small.ask(question).to_dict()
+    assert answer["rows"] == ()
+    # The same answer with comparisons switched off: recognition only routes, it changes nothing else.
+    monkeypatch.setattr(qa.answer, "recognise", lambda *args, **kwargs: None)
+    before = small.ask(question).to_dict()
+    for row in (answer, before):
+        row.pop("elapsed_ms")
+    assert answer == before
+
+
+def test_the_cli_prints_a_table(
+    small: Answerer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fake_embedder
+) -> None:
+    monkeypatch.setattr(qa.answer, "settings_embedder", lambda *args, **kwargs: fake_embedder)
+    monkeypatch.setenv("GOVQA_MODEL", fake_embedder.name)
+    index = str(small.settings.index_dir)
+    assert main(["ask", "浙江、江苏2026年经济增长目标分别是多少？", "--index", index]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["地区", "年份", "报告原文"]
+    assert lines[1].startswith("浙江省") and "2026" in lines[1]
+    assert "江苏省" in out
+    assert main(["ask", "浙江、江苏2026年经济增长目标分别是多少？", "--json", "--index", index]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert [r["doc_id"] for r in row["rows"]] == ["浙江省_2026"]
