@@ -5,7 +5,10 @@ building the index on first use) and format with ``qa.chat``. The page scales to
 reports: a summary line, 「地区」 and 「年份」 filters whose choices come from the loaded index, a
 「报告库」 tab listing every report, and example questions made from the library. A click on a
 quote's [n] opens its paragraph in 「来源」: a small inline script (no file from any other host)
-passes the marker's source number to a hidden button's event. Besides the page, the named API
+passes the marker's source number to a hidden button's event. A comparison's answer is a table,
+one row per report, each quoted cell with its clickable [n]; 「下载对比表」 then offers its rows with
+their citations as a CSV file, written into gradio's cache (never the library's folder) in a folder
+of its own with a random name. Besides the page, the named API
 endpoint ``/ask`` returns the same JSON as ``python -m qa ask --json``::
 
     from gradio_client import Client
@@ -30,6 +33,8 @@ import logging
 import os
 import secrets
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,6 +77,7 @@ from qa.chat import (
     source_html,
     step,
     user_message,
+    write_comparison_csv,
     year_choices,
 )
 
@@ -97,6 +103,7 @@ CSS = """
 .govqa-empty { color: var(--body-text-color-subdued); }
 .govqa-cite { cursor: pointer; color: var(--color-accent); }
 .govqa-cite:hover, .govqa-cite:focus { text-decoration: underline; }
+#govqa-chat table th:nth-child(-n+2), #govqa-chat table td:nth-child(-n+2) { white-space: nowrap; }
 .govqa-library { max-height: 640px; overflow: auto; }
 .govqa-library table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
 .govqa-library th { position: sticky; top: 0; background: var(--background-fill-secondary); }
@@ -128,6 +135,14 @@ ERROR_MESSAGE = "出错了，这个问题没能回答，请稍后重试。"
 LIBRARY_ERROR_MESSAGE = "出错了，报告库没有改动，请稍后重试。"
 WARNING_TITLE = "提示"
 HELP_LINE = "回答只摘录报告原文，每条引文后标注出处 [n]；点击 [n] 或在右侧选择引用，可查看原文段落。"
+CSV_ERROR_MESSAGE = "对比表文件没能生成，请稍后重试；表格内容不受影响。"
+DOWNLOAD_LABEL = "下载对比表（CSV）"
+# Where a comparison's CSV files go, inside gradio's cache: served from there as they are (not copied)
+# and removed with the rest of the cache (``delete_cache``).
+CSV_FOLDER = "govqa-compare"
+# Gradio's cache: files older than a day removed every hour, and all of them when the server stops —
+# uploads (read, then confirmed later) and comparison tables (downloaded soon after the answer).
+CACHE_LIFETIME = (3600, 86400)
 # The upload events run one at a time: additions and removals take the library's lock anyway, each
 # embeds on every core, and a wrong 口令's delay then holds guessing to about one try a second.
 LIBRARY_EVENTS: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "library"}
@@ -192,9 +207,39 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
     def note(regions, years):
         return scope_note(len(scope(regions, years)), len(live.current().stored.reports))
 
-    def respond(message, history, previous, doc_ids, top_k, show_scores, sources=None):
+    tables = LatestTables(loaded.settings.max_sessions)
+
+    def table_file(answer, stored):
+        # A comparison's rows as a CSV in a folder of its own (no other download is overwritten, and
+        # its random name keeps the file from being guessed); None for a single answer.
+        if not answer.rows:
+            return None
+        folder = Path(download.GRADIO_CACHE) / CSV_FOLDER / secrets.token_hex(16)
+        try:
+            return str(write_comparison_csv(answer, stored, folder))
+        except OSError:
+            log.exception("writing the comparison table of %r failed", answer.question)
+            gr.Warning(CSV_ERROR_MESSAGE, title=WARNING_TITLE)
+            return None
+
+    def offer_table(request: gr.Request | None = None):
+        # Run after ``respond`` and ``clear``: the button offers the session's latest answer's table.
+        path = tables.get(request.session_hash) if request is not None else None
+        return gr.DownloadButton(value=path, visible=path is not None)
+
+    def respond(
+        message,
+        history,
+        previous,
+        doc_ids,
+        top_k,
+        show_scores,
+        sources=None,
+        request: gr.Request | None = None,
+    ):
         # ``sources``: every source offered so far in this conversation; a quote's [n] marker names
         # its place in that list, so a marker in an earlier answer still opens its own paragraph.
+        # ``request``: gradio's, for the session whose latest table ``offer_table`` then offers.
         unchanged = (gr.skip(),) * 10
         sources = list(sources or [])
         answerer = live.current()  # this build answers the whole question, even if another goes live
@@ -215,6 +260,8 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
             gr.Warning(ERROR_MESSAGE, title=WARNING_TITLE)
             return unchanged
         rewritten = cleaned if question != cleaned else None
+        if request is not None:
+            tables.set(request.session_hash, table_file(answer, stored))
         first = len(sources)
         message = format_answer(answer, stored, bool(show_scores), rewritten, first)
         history = [
@@ -263,7 +310,9 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
         target = step(target, delta, stored)
         return (target, source_html(stored, target), *_nav_buttons(target, stored))
 
-    def clear():
+    def clear(request: gr.Request | None = None):
+        if request is not None:
+            tables.set(request.session_hash, None)
         return (
             [],
             [],
@@ -290,10 +339,10 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
     # One bound for every question the page and the /ask API answer at once: each runs the embedding
     # model on its own threads, and more at once than the cores allow only queue inside the CPU.
     answering = {"concurrency_limit": loaded.settings.concurrency, "concurrency_id": "answer"}
-    # Uploaded files stay in gradio's cache until deleted: a day is ample to read and confirm them
-    # (a later 「确认添加」 asks for them again), and the library keeps its own copy of each added file.
-    cache = (3600, 86400) if upload else None
-    with gr.Blocks(title="政府工作报告问答", analytics_enabled=False, delete_cache=cache) as demo:
+    # Uploaded files and comparison tables stay in gradio's cache until deleted: a day is ample to read
+    # and confirm an upload (a later 「确认添加」 asks for it again; the library keeps its own copy of
+    # each added file) or to download a table.
+    with gr.Blocks(title="政府工作报告问答", analytics_enabled=False, delete_cache=CACHE_LIFETIME) as demo:
         header = gr.Markdown(header_markdown(library), elem_id="govqa-header")
         history = gr.State([])
         previous = gr.State(None)
@@ -342,6 +391,10 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button("发送", variant="primary", elem_id="govqa-send")
                     clear_button = gr.Button("清空", elem_id="govqa-clear")
+                # Shown by ``offer_table`` (after ``respond``) while the latest answer is a comparison.
+                download = gr.DownloadButton(
+                    DOWNLOAD_LABEL, visible=False, size="sm", variant="secondary", elem_id="govqa-download"
+                )
                 example_set = (
                     gr.Examples(examples=examples, inputs=textbox, label="示例问题") if examples else None
                 )
@@ -380,11 +433,13 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
             # The filters are read when the question is sent, so a change just before it counts.
             trigger(scope, [regions, years], selected, queue=False, api_visibility="private").then(
                 respond, chat_inputs, chat_outputs, api_visibility="private", **answering
-            )
+            ).then(offer_table, None, download, queue=False, api_visibility="private")
         for facet in (regions, years):
             facet.change(note, [regions, years], scope_text, queue=False, api_visibility="private")
-        clear_button.click(clear, None, chat_outputs, api_visibility="private", queue=False)
-        chatbot.clear(clear, None, chat_outputs, api_visibility="private", queue=False)
+        for cleared in (clear_button.click, chatbot.clear):
+            cleared(clear, None, chat_outputs, api_visibility="private", queue=False).then(
+                offer_table, None, download, queue=False, api_visibility="private"
+            )
         nav_outputs = [target, source, previous_button, next_button]
         radio.input(show, [radio, targets], nav_outputs, api_visibility="private")
         cite_open.click(
@@ -438,6 +493,31 @@ def build_demo(answerer: Answerer | LiveAnswerer) -> gr.Blocks:
     # The route serving PDF originals, for ``launch`` to add to the server.
     demo.govqa_routes = [original_route(live)]  # type: ignore[attr-defined]
     return demo
+
+
+class LatestTables:
+    """Each page session's latest comparison table (a CSV file's path; None when its latest answer is a
+    single one, or after 「清空」), for the 「下载对比表」 button.
+
+    The button is set by an event chained after ``respond`` (which keeps the outputs it has always had)
+    from this record. Least recently used sessions are dropped past ``capacity``, as gradio drops its own
+    session state (``max_sessions``)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._paths: OrderedDict[str, str | None] = OrderedDict()
+        self._capacity = max(1, capacity)
+        self._lock = threading.Lock()  # questions of several sessions are answered at once
+
+    def set(self, session: str, path: str | None) -> None:
+        with self._lock:
+            self._paths[session] = path
+            self._paths.move_to_end(session)
+            while len(self._paths) > self._capacity:
+                self._paths.popitem(last=False)
+
+    def get(self, session: str) -> str | None:
+        with self._lock:
+            return self._paths.get(session)
 
 
 class UploadTab:

@@ -3,7 +3,9 @@
 In: an ``Answerer`` and its ``Answer`` objects, the loaded index's reports, the user's text, the
 page's settings.
 Out: chat messages (Markdown whose every piece of question or report text is escaped; each quote's
-[n] marker carries the number of its source so a click on it can open that source), the 「来源」
+[n] marker carries the number of its source so a click on it can open that source; a comparison's
+answer is a table, one row per report, each quoted cell with its marker), a comparison's rows as a
+CSV file for spreadsheets (``comparison_csv``, ``write_comparison_csv``), the 「来源」
 panel's HTML (the whole paragraph, the quote in <mark>; for a PDF report its page and a link to the
 original opened at that page), the list of sources a user can pick, the library's facets (regions
 and years with their report counts, the reports a selection leaves), its summary line, table and
@@ -18,17 +20,21 @@ it writes itself.
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 from index.corpus import Report
 from index.metadata import period_text
 from index.regions import LEVELS, by_full_name, is_common_word, lookup, short_name
 from index.store import StoredIndex
-from qa.answer import NOT_FOUND, Answer, citation_label, report_label
+from qa.answer import NOT_FOUND, Answer, Citation, citation_label, report_label
+from qa.compare import NOT_STATED, Row
 
 # ---------------------------------------------------------------------------------------------
 # Escaping
@@ -256,23 +262,19 @@ def format_answer(
     first_source: int | None = None,
 ) -> str:
     """The assistant's chat message (Markdown, all text escaped). ``first_source``: see
-    ``citation_marker``; None leaves the markers plain."""
+    ``citation_marker``; None leaves the markers plain. A comparison (``answer.rows``) is a table:
+    see ``comparison_parts``."""
     parts: list[str] = []
     if rewritten_from is not None:
         parts.append(f"*按上文理解为：{escape_text(answer.question)}*")
-    if answer.found:
+    if answer.rows:
+        parts.extend(comparison_parts(answer, stored, first_source))
+    elif answer.found:
         for quote in answer.quotes:
             parts.append(f"> {escape_text(quote.text)} {citation_marker(quote.citation, first_source)}")
-        cites = "<br>".join(f"[{c.n}] {escape_text(citation_label(c))}" for c in answer.citations)
-        parts.append(f"<small>{cites}</small>")
+        parts.append(citation_list(answer.citations))
     else:
-        parts.append(f"**{escape_text(NOT_FOUND)}**" + (escape_text(answer.reason) if answer.reason else ""))
-        if answer.passages:
-            lines = ["可能相关："]
-            for p in answer.passages[:3]:
-                label = escape_text(source_label(stored, p.doc_id, p.paragraph))
-                lines.append(f"- {label}：{escape_text(_shorten(p.text, 80))}")
-            parts.append("\n".join(lines))
+        parts.extend(_not_found_parts(answer, stored))
     if show_scores and answer.passages:
         lines = ["检索得分："]
         for p in answer.passages:
@@ -282,6 +284,24 @@ def format_answer(
     return "\n\n".join(parts)
 
 
+def citation_list(citations: Iterable[Citation]) -> str:
+    """「[n] report · section · 第N段」, one a line, small (escaped)."""
+    cites = "<br>".join(f"[{c.n}] {escape_text(citation_label(c))}" for c in citations)
+    return f"<small>{cites}</small>"
+
+
+def _not_found_parts(answer: Answer, stored: StoredIndex) -> list[str]:
+    """「报告中没有找到…」 with the reason, then up to three related passages."""
+    parts = [f"**{escape_text(NOT_FOUND)}**" + (escape_text(answer.reason) if answer.reason else "")]
+    if answer.passages:
+        lines = ["可能相关："]
+        for p in answer.passages[:3]:
+            label = escape_text(source_label(stored, p.doc_id, p.paragraph))
+            lines.append(f"- {label}：{escape_text(_shorten(p.text, 80))}")
+        parts.append("\n".join(lines))
+    return parts
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
@@ -289,6 +309,117 @@ def _shorten(text: str, limit: int) -> str:
 def user_message(text: str) -> str:
     """The user's chat bubble: their text, escaped."""
     return escape_text(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons: a table in the chat, and its rows as a CSV file
+
+TABLE_HEAD = "| 地区 | 年份 | 报告原文 |\n| --- | --- | --- |"
+CSV_COLUMNS = ("地区", "年份", "报告", "是否找到", "原文", "出处", "doc_id", "paragraph", "start", "end")
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(…), +cmd|…, @SUM);
+# tab and carriage return too (OWASP's list), as some apps strip them and read what follows.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_NAME_CHARS = 40  # characters of the question kept in the CSV file's name
+
+
+def row_label(row: Row, stored: StoredIndex) -> str:
+    """The report's region, or its title when its region is unknown (plain text)."""
+    if row.region:
+        return row.region
+    report = stored.reports.get(row.doc_id)
+    return report_label(report.title, report.region) if report else row.doc_id
+
+
+def _table_cell(text: str) -> str:
+    """Text safe in one cell of a Markdown table: escaped (``|`` too, so it cannot end the cell) and
+    on one line (a line break would end the row)."""
+    return escape_text(" ".join(str(text).split()))
+
+
+def comparison_table(answer: Answer, stored: StoredIndex, first_source: int | None = None) -> str:
+    """The comparison's Markdown table: one row per report, in the answer's order (never re-ordered
+    nor ranked: the page states what each report says, and a person compares), with its region, its
+    year and its quote with the [n] marker (``citation_marker``), or 「未找到」."""
+    lines = [TABLE_HEAD]
+    for row in answer.rows:
+        if row.found and row.citation is not None:
+            said = f"{_table_cell(row.quote)} {citation_marker(row.citation, first_source)}"
+        else:
+            said = escape_text(NOT_STATED)
+        year = int(row.year) if row.year else ""
+        lines.append(f"| {_table_cell(row_label(row, stored))} | {year} | {said} |")
+    return "\n".join(lines)
+
+
+def comparison_parts(answer: Answer, stored: StoredIndex, first_source: int | None = None) -> list[str]:
+    """A comparison's message parts: the table, the citations, then the note (the regions named that
+    the library has no report of). When no report states it: 「报告中没有找到…」 and the note first,
+    the table of 「未找到」 rows, then the related passages (which 「可能相关」 then offers)."""
+    table = comparison_table(answer, stored, first_source)
+    if not answer.found:
+        first, *related = _not_found_parts(answer, stored)
+        return [first, table, *related]
+    parts = [table, citation_list(answer.citations)]
+    if answer.reason:
+        parts.append(escape_text(answer.reason))
+    return parts
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a ' before it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def comparison_rows(answer: Answer, stored: StoredIndex) -> list[list[str]]:
+    """One CSV row per compared report (``CSV_COLUMNS``): region, year, report title, 是/否, the
+    quote, where it is (title · section · 第N页 · 第N段), and the id, paragraph and character span
+    that locate the quote in the index; the last four left empty for a report that does not state it."""
+    citations = {c.n: c for c in answer.citations}
+    rows = []
+    for row in answer.rows:
+        report = stored.reports.get(row.doc_id)
+        cited = citations.get(row.citation) if row.found and row.citation is not None else None
+        title = report.title if report else (cited.title if cited else "")
+        located = (citation_label(cited), cited.paragraph, cited.start, cited.end) if cited else ("",) * 4
+        cells = (
+            row_label(row, stored),
+            row.year or "",
+            title,
+            "是" if cited else "否",
+            row.quote if cited else "",
+            located[0],
+            row.doc_id,
+            *located[1:],
+        )
+        rows.append([spreadsheet_cell(cell) for cell in cells])
+    return rows
+
+
+def comparison_csv(answer: Answer, stored: StoredIndex) -> str:
+    """The comparison's rows as CSV text (header first, lines ended by CRLF, as spreadsheets expect);
+    ``write_comparison_csv`` adds the BOM."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(comparison_rows(answer, stored))
+    return buffer.getvalue()
+
+
+def csv_file_name(question: str) -> str:
+    """「对比_罗湖区2014年和2020年的一般公共预算收入分别是多少.csv」: the question's letters and digits
+    only, so no path or markup can come from it."""
+    kept = re.sub(r"\W+", "", question)[:CSV_NAME_CHARS].strip("_")
+    return f"对比_{kept}.csv" if kept else "对比.csv"
+
+
+def write_comparison_csv(answer: Answer, stored: StoredIndex, folder: Path) -> Path:
+    """Write the comparison's CSV into ``folder`` (created) and return its path. UTF-8 with a BOM:
+    without it Excel reads the file in the system's code page and the Chinese is garbled."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / csv_file_name(answer.question)
+    path.write_bytes(comparison_csv(answer, stored).encode("utf-8-sig"))
+    return path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,13 @@ that answer and sees its paragraph in 「来源」; checks that typed markup sta
 over-long question gets a Chinese warning, and that no request left the machine. The last view is
 saved to tests/artifacts/browser.png (and the 「报告库」 tab to tests/artifacts/library.png).
 
-A second test serves the page with its 「添加报告」 tab on (a known 口令) over the 罗湖 and 浙江
+A second test asks a comparison over the same library (「各省2025年地区生产总值增长了多少？」): the
+chat shows a table with a row per provincial report, each quoted cell's [n] opens its paragraph in
+「来源」 with the quote marked, 「下载对比表（CSV）」 downloads the rows with their citations (checked
+line by line against the answer), a single answer after it hides the button, and no request left the
+machine (tests/artifacts/compare.png is its view).
+
+A third test serves the page with its 「添加报告」 tab on (a known 口令) over the 罗湖 and 浙江
 reports, uploads the 湖南 2026 report as a saved web page (.html), is refused with a wrong 口令, reads
 it with the right one, corrects its title in the preview table and confirms; then sees the 「地区」
 filter offer 湖南省, asks about it in the chat and sees a quote cited to the new report
@@ -22,7 +28,9 @@ the Debian browser is used). Skipped when they are missing, except under CI=true
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import os
 import shutil
 import socket
@@ -58,6 +66,8 @@ PROVINCIAL_REPORTS = ("浙江省_2026.txt", "湖南省_2026.txt")
 # Asked of the whole library it cites 浙江 first; with 湖南省 chosen in 「地区」, 湖南 only.
 REGION = "湖南省"
 REGION_QUESTION = "2026年城镇新增就业目标是多少？"
+COMPARISON = "各省2025年地区生产总值增长了多少？"
+CSV_COLUMNS = ["地区", "年份", "报告", "是否找到", "原文", "出处", "doc_id", "paragraph", "start", "end"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 TIMEOUT_MS = 30_000
 
@@ -217,6 +227,107 @@ def test_ask_cite_and_show_source_in_chromium(page_url, library_answerer):
             expect(library.locator("tbody tr")).to_have_count(len(answerer.stored.reports))
             expect(library).to_contain_text("“十五五”2026–2030")
             page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
+        finally:
+            browser.close()
+
+    assert requests, "the page made no request at all"
+    web = [url for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")]
+    outside = [url for url in web if urlparse(url).hostname not in LOCAL_HOSTS]
+    assert not outside, f"the page reached outside hosts: {outside}"
+
+
+def test_compare_click_a_cell_and_download_the_table_in_chromium(page_url, library_answerer):
+    from playwright.sync_api import expect, sync_playwright
+
+    answerer = library_answerer
+    expected = answerer.ask(COMPARISON)
+    provincial = {d for d, r in answerer.stored.reports.items() if r.level == "省"}
+    assert len(provincial) == len(PROVINCIAL_REPORTS)
+    assert [row.doc_id for row in expected.rows] and {row.doc_id for row in expected.rows} == provincial
+    found = [row for row in expected.rows if row.found]
+    assert found, "the fake index must quote at least one report"
+    citations = {c.n: c for c in expected.citations}
+    requests: list[str] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+            args=CHROMIUM_ARGS,
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            context.on("request", lambda request: requests.append(request.url))
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(page_url)
+            question = page.locator("#govqa-question textarea")
+            download = page.locator("#govqa-download")
+            expect(download).to_be_hidden()
+
+            # The table: a row per provincial report, each with its region, year and quote or 未找到.
+            question.fill(COMPARISON)
+            page.locator("#govqa-send").click()
+            answer = page.locator("#govqa-chat .bot").last
+            table = answer.locator("table")
+            expect(table.locator("thead th")).to_have_text(["地区", "年份", "报告原文"])
+            rows = table.locator("tbody tr")
+            expect(rows).to_have_count(len(expected.rows))
+            for i, row in enumerate(expected.rows):
+                cells = rows.nth(i).locator("td")
+                expect(cells.nth(0)).to_have_text(row.region)
+                expect(cells.nth(1)).to_have_text(str(row.year))
+                if row.found:
+                    expect(cells.nth(2)).to_contain_text(row.quote)
+                    expect(cells.nth(2).locator(".govqa-cite")).to_have_text(f"[{row.citation}]")
+                else:
+                    expect(cells.nth(2)).to_have_text("未找到")
+            for citation in expected.citations:
+                expect(answer.locator("small")).to_contain_text(f"[{citation.n}] {citation_label(citation)}")
+
+            # Check it cell by cell: each [n] opens that report's paragraph with the quote marked.
+            source = page.locator("#govqa-source")
+            for row in reversed(found):
+                cited = citations[row.citation]
+                rows.nth(expected.rows.index(row)).locator(".govqa-cite").click()
+                expect(source.locator("mark")).to_have_text(row.quote)
+                expect(source).to_contain_text(f"{report_label(cited.title, cited.region)}（{cited.year}年）")
+                expect(source).to_contain_text(f"第{cited.paragraph}段")
+            page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+            # The CSV: UTF-8 with a BOM, a line per report with its citation.
+            expect(download).to_be_visible()
+            with page.expect_download() as downloading:
+                download.click()
+            saved = downloading.value
+            assert saved.suggested_filename.endswith(".csv")
+            data = Path(saved.path()).read_bytes()
+            assert data.startswith("\ufeff".encode())
+            lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            assert lines[0] == CSV_COLUMNS
+            assert len(lines) == 1 + len(expected.rows)
+            for line, row in zip(lines[1:], expected.rows, strict=True):
+                cell = dict(zip(CSV_COLUMNS, line, strict=True))
+                assert (cell["地区"], cell["年份"], cell["doc_id"]) == (row.region, str(row.year), row.doc_id)
+                assert cell["报告"] == answerer.stored.reports[row.doc_id].title
+                if row.found:
+                    cited = citations[row.citation]
+                    assert (cell["是否找到"], cell["原文"], cell["出处"]) == (
+                        "是",
+                        row.quote,
+                        citation_label(cited),
+                    )
+                    span = (int(cell["paragraph"]), int(cell["start"]), int(cell["end"]))
+                    assert span == (cited.paragraph, cited.start, cited.end)
+                else:
+                    assert (cell["是否找到"], cell["原文"], cell["出处"]) == ("否", "", "")
+
+            # A single answer next: its quotes as before, and no table to download.
+            question.fill(QUESTION)
+            page.locator("#govqa-send").click()
+            expect(page.locator("#govqa-chat .bot").last.locator("blockquote").first).to_be_visible()
+            expect(download).to_be_hidden()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
         finally:
             browser.close()
 
