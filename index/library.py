@@ -17,7 +17,7 @@ Every file is extracted and checked before anything is written: a file that give
 a duplicate of a report in the library, a bad name or an unknown region is refused with one line and
 changes nothing. The files are then moved into place and the index rebuilt; if the build fails they
 are taken out again, so the library folder and the index stay as they were. One addition or removal
-runs at a time per library folder (``.library.lock``).
+runs at a time per library folder (a lock on the folder).
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from index.vectors import Progress
 
 log = logging.getLogger(__name__)
 
-LOCK = ".library.lock"
 MAX_STEM_CHARS = 80
 # Fields a user may set for a report; the rest of its metadata is read from its text.
 USER_FIELDS = ("id", "title", "region", "year", "reviews", "plans")
@@ -268,14 +267,15 @@ def side_fields(path: Path) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def library_lock(corpus_dir: Path) -> Iterator[None]:
-    """One addition or removal at a time in a library folder."""
+    """One addition or removal at a time in a library folder: a lock on the folder itself, so no
+    lock file is left in it."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    with (corpus_dir / LOCK).open("w") as handle:
+    handle = os.open(corpus_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def _write_staged(corpus_dir: Path, additions: list[Addition]) -> list[Path]:

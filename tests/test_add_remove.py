@@ -54,7 +54,7 @@ def snapshot(settings: Settings) -> dict[str, str]:
     files = {}
     for root in (settings.corpus_dir, settings.index_dir):
         for path in sorted(root.rglob("*")):
-            if path.is_file() and path.name != ".library.lock":
+            if path.is_file():
                 files[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return files
 
