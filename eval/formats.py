@@ -247,7 +247,8 @@ def render(quality_rows: list[dict[str, Any]], timing: list[dict[str, Any]]) -> 
         "",
         "Library: the two 罗湖 reports, plus the 15 provincial 2026 reports added with "
         "`index.library.add_reports` in one format. Questions: the library set (every split), asked "
-        "without a follow-up.",
+        "without a follow-up. The vector cache starts with the text library's vectors, so adding 15 "
+        "embeds only text that extraction changed: the column times extraction and the rebuild.",
         "",
         "| format | top-1 holds answer | first quote holds answer | unanswerable refused "
         "| answerable wrongly refused | quotes exact slices | PDF citations with the right page "
