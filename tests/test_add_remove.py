@@ -244,3 +244,42 @@ def test_the_command_line_adds_and_removes_with_one_line_each(library, tmp_path,
     assert "找不到这个文件" in capsys.readouterr().err
     assert main(["remove", "浙江省2026年政府工作报告", *where]) == 0
     assert capsys.readouterr().out.startswith("removed 浙江省2026年政府工作报告")
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _bad_files() -> list[tuple[str, bytes, str]]:
+    from fixtures.make_docx import zip_bomb_declared, zip_bomb_ratio
+
+    def fixture(path: str) -> bytes:
+        return (FIXTURES / path).read_bytes()
+
+    return [
+        ("scanned.pdf", fixture("pdf/scanned.pdf"), "扫描"),
+        ("encrypted.pdf", fixture("pdf/encrypted.pdf"), "密码"),
+        ("truncated.pdf", fixture("pdf/truncated.pdf"), "不完整|损坏"),
+        ("renamed.pdf", fixture("pdf/not-a-pdf.pdf"), "不是 PDF|不是PDF"),
+        ("empty.html", fixture("html/empty.html"), "空的"),
+        ("shell.html", fixture("html/script-shell.html"), "没有"),
+        ("menu.html", fixture("html/nav-only.html"), "没有"),
+        ("renamed.docx", fixture("pdf/report.pdf"), "不是|无法"),
+        ("old.docx", fixture("docx/old.doc"), ".doc|密码"),
+        ("bomb.docx", zip_bomb_declared(), "过大|超过|压缩"),
+        ("ratio.docx", zip_bomb_ratio(), "过大|超过|压缩"),
+        ("big.pdf", b"", "上限"),  # made in the test: 50 MB held only while it runs
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"), _bad_files(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_each_kind_of_bad_report_file_is_refused_and_changes_nothing(library, name, data, message) -> None:
+    settings, embedder = library
+    before = snapshot(settings)
+    if name == "big.pdf":
+        data = b"%PDF-1.7\n" + bytes(index.library.MAX_FILE_BYTES)
+    with pytest.raises(QAError, match=message) as refused:
+        add_reports([(name, data, {})], settings, embedder=embedder)
+    assert "\n" not in str(refused.value) and name in str(refused.value)
+    assert snapshot(settings) == before
