@@ -454,15 +454,21 @@ def markdown(figures: dict, meta: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.compare", description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=("tune", "test", "all"), default="all")
+    parser.add_argument("--split", choices=("tune", "test", "heldout", "all"), default="all")
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        default=DATASET,
+        help="question file (default: compare_qa.jsonl; compare_heldout.jsonl holds the split 'heldout')",
+    )
     parser.add_argument("--no-speed", action="store_true", help="skip the 31-report speed run")
     args = parser.parse_args(argv)
     setup_logging(quiet=True)
     settings = load_settings().replace(corpus_dir=LIBRARY_CORPUS, index_dir=CACHE / "library-index")
-    items = load_compare()
+    items = load_compare(args.dataset)
     problems = validate_compare(items, LIBRARY_CORPUS)
     if problems:
-        raise SystemExit(f"{DATASET} has {len(problems)} problems, first: {problems[0]}")
+        raise SystemExit(f"{args.dataset} has {len(problems)} problems, first: {problems[0]}")
     answerer = Answerer(settings, stored=open_index(settings))
     facts = machine()
     meta = {
@@ -495,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
             f"speed  one comparison over 31 reports: p50 {figures['speed']['p50_ms_31']} ms "
             f"(31 single answers instead: {figures['speed']['separate_single_answers_ms']} ms)"
         )
-    if args.split == "all":
+    if args.split == "all" and args.dataset == DATASET:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "compare.md").write_text(markdown(figures, meta), encoding="utf-8")
         (RESULTS / "compare.json").write_text(
@@ -503,9 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"wrote {RESULTS / 'compare.md'}")
     else:
-        print(
-            json.dumps({k: v for k, v in figures["splits"][args.split].items()}, ensure_ascii=False, indent=1)
-        )
+        for split in splits:
+            print(json.dumps(figures["splits"][split], ensure_ascii=False, indent=1))
     return 0
 
 
