@@ -46,6 +46,7 @@ FIELDS = (
     ("reviews", "回顾"),
     ("plans", "规划"),
     ("title", "标题"),
+    ("format", "格式"),
 )
 
 
@@ -70,6 +71,8 @@ def report_fields(report: Report) -> dict[str, str]:
         "plans_from": _joined("; ", origins.get("plans", ""), origins.get("plan_period", "")),
         "title": report.title,
         "title_from": origins.get("title", ""),
+        "format": _joined("，", report.format, f"{len(report.pages)} 页" if report.pages else ""),
+        "format_from": f"original: {report.original}" if report.original else "",
     }
 
 
