@@ -32,10 +32,13 @@ five-year average, for 2025年), and about as fully as the report that states it
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -189,6 +192,30 @@ def _levels(word: str) -> frozenset[str]:
     return frozenset()
 
 
+@functools.cache
+def region_groups() -> dict[str, tuple[Region, ...]]:
+    """Names of groups of provinces (东北三省 → 辽宁省, 吉林省, 黑龙江省), from qa/region_groups.toml."""
+    table = tomllib.loads((Path(__file__).with_name("region_groups.toml")).read_text(encoding="utf-8"))
+    return {
+        normalize(name): tuple(region for full in members if (region := by_full_name(full)) is not None)
+        for name, members in table["groups"].items()
+    }
+
+
+def group_mentions(normalized: str) -> list[Mention]:
+    """The provinces of each group the question names (东北三省, 西部省份, 华东各省), each as a mention
+    written as the group's name. A stem with 省份/各省 (西部省份) stands for the stem's 地区."""
+    groups = region_groups()
+    names = sorted(groups, key=len, reverse=True)
+    stems = "|".join(sorted({n[:-2] for n in names if n.endswith("地区")}, key=len, reverse=True))
+    pattern = re.compile("|".join(map(re.escape, names)) + rf"|(?P<stem>{stems})(?:各省份|各省|省份|诸省)")
+    found: list[Mention] = []
+    for match in pattern.finditer(normalized):
+        name = match.group("stem") + "地区" if match.group("stem") else match.group()
+        found.extend(Mention(match.group(), region) for region in groups[name])
+    return found
+
+
 def _independent(mentions: list[Mention]) -> list[Mention]:
     """The mentions that name a place of their own: 广东深圳罗湖区 is one place (罗湖区), not three."""
     return [
@@ -269,7 +296,7 @@ def recognise(
 
     ``reports``: the library's reports by id; ``doc_ids``: the user's choice (None: all).
     """
-    mentions = library.mentions(normalized)
+    mentions = library.mentions(normalized) + group_mentions(normalized)
     named = _independent(mentions)
     covered = [m for m in named if library.covers(m.region)]
     groups = [

@@ -190,6 +190,25 @@ def test_a_stated_figure_must_be_quoted_as_stated(library: Library, reports: dic
     assert not figure.search("增长15%左右")
 
 
+def test_a_group_of_provinces_named_is_its_provinces_in_the_library(
+    library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison("东北三省今年GDP增长目标分别是多少？", library, reports)
+    assert found is not None and set(found.doc_ids) == {"辽宁省_2026", "黑龙江省_2026"}
+    assert found.missing == ("吉林省",) and "东北三省" not in found.question
+    west = comparison("西部省份2025年地区生产总值增长了多少？", library, reports)
+    assert west is not None
+    assert {reports[d].region for d in west.doc_ids} == {
+        "重庆市",
+        "贵州省",
+        "西藏自治区",
+        "陕西省",
+        "甘肃省",
+        "青海省",
+    }
+    assert comparison("东北的冬天有多冷？", library, reports) is None
+
+
 def test_clauses_carry_the_subject_before_them() -> None:
     assert clauses("全省生产总值跨越三个大台阶，年均增长5.9%。") == [
         "全省生产总值跨越三个大台阶",
