@@ -115,3 +115,13 @@ def test_reports_of_unknown_region_stay_in_a_named_regions_scope(tmp_path) -> No
     assert Answerer.scope(SimpleNamespace(library=library), query, None) == {"luohu", "page"}
     placed = Library([report("luohu", "深圳市罗湖区"), report("zhejiang", "浙江省")])
     assert "罗湖" not in analyse("罗湖2020年财政收入是多少？", library=placed).tokens
+
+
+def test_a_glossary_key_the_segmenter_cuts_across_is_kept_whole_when_asked() -> None:
+    # 「社零增长」 is cut 社 / 零增长 (zero growth); a comparison's rows read it as 社零 / 增长.
+    assert "社零" not in analyse("去年浙江社零增长了多少？").tokens
+    whole = analyse("去年浙江社零增长了多少？", keys_whole=True)
+    assert "社零" in whole.tokens and "零增长" not in whole.tokens
+    # A key inside a longer word (失业 in 失业率) is left to the word.
+    plain = analyse("城镇调查失业率要控制在多少？")
+    assert analyse("城镇调查失业率要控制在多少？", keys_whole=True).tokens == plain.tokens
