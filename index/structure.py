@@ -95,7 +95,16 @@ def run_in_headings(text: str) -> list[tuple[int, str]]:
     return sorted(found.items())
 
 
-def _period_of_heading(text: str) -> Period:
+def _period_of_heading(text: str, report: Report) -> Period:
+    """A heading naming only the year its report reviews (「一、2025年主要工作和“十四五”发展成就」) heads
+    the review, one naming only a year it plans (「三、2026年重点工作」) the plan; else its cue words."""
+    named = {int(year) for year in re.findall(r"(?<!\d)((?:19|20)\d\d)(?=年)", text)}
+    reviewed = named & {report.reviews}
+    planned = named & set(report.plans)
+    if reviewed and not planned:
+        return "review"
+    if planned and not reviewed:
+        return "plan"
     if any(cue in text for cue in REVIEW_HEADING_CUES):
         return "review"
     if any(cue in text for cue in PLAN_HEADING_CUES):
@@ -114,7 +123,7 @@ def structure(report: Report, lines: list[Line]) -> list[Paragraph]:
         level = heading_level(line.text)
         if level is not None:
             stack = {lvl: head for lvl, head in stack.items() if lvl < level}
-            stack[level] = (line.text, _period_of_heading(line.text))
+            stack[level] = (line.text, _period_of_heading(line.text, report))
             section = " > ".join(text for _, (text, _) in sorted(stack.items()))
             period = _inherited_period(stack)
             kind: Kind = "heading"

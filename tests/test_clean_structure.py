@@ -155,3 +155,20 @@ def test_periods_of_the_2021_summary_follow_its_sections() -> None:
     # The plan part that follows keeps its own words' period.
     assert period("今年经济社会发展的主要预期目标") == "plan"
     assert period("持之以恒夯实社会保障") == "plan"
+
+
+def test_a_heading_naming_the_reviewed_or_planned_year_decides_its_section(tmp_path: Path) -> None:
+    # Verbs that lean toward plans (推动, 加快) must not turn the review of 2025 into a plan.
+    text = (
+        "2026年浙江省政府工作报告\n"
+        "一、2025年主要工作和“十四五”发展成就\n"
+        "推动消费提质扩容，加快培育新型消费，全省社会消费品零售总额增长4%。\n"
+        "三、2026年重点工作\n"
+        "推动消费提质扩容，加快培育新型消费。\n"
+    )
+    path = tmp_path / "浙江省_2026.txt"
+    path.write_text(text, encoding="utf-8")
+    report = load_report(path)
+    assert report is not None and (report.reviews, report.plans) == (2025, (2026,))
+    body = [p for p in structure(report, split_lines(report.text)) if p.kind == "body"]
+    assert [p.period for p in body] == ["review", "plan"]
