@@ -28,13 +28,16 @@ the Debian browser is used). Skipped when they are missing, except under CI=true
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -88,6 +91,34 @@ def _need_browser() -> None:
         pytest.skip(reason)
 
 
+@contextlib.contextmanager
+def chromium_page(url: str) -> Iterator[Any]:
+    """A page of Debian's Chromium opened at ``url``; on leaving, checks that the page made requests
+    and none of them left this machine."""
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+            args=CHROMIUM_ARGS,
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            context.on("request", lambda request: requests.append(request.url))
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            yield page
+        finally:
+            browser.close()
+    assert requests, "the page made no request at all"
+    web = [url for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")]
+    outside = [url for url in web if urlparse(url).hostname not in LOCAL_HOSTS]
+    assert not outside, f"the page reached outside hosts: {outside}"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -123,7 +154,7 @@ def page_url(library_answerer):
 
 
 def test_ask_cite_and_show_source_in_chromium(page_url, library_answerer):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     answerer = library_answerer
     expected = answerer.ask(QUESTION)
@@ -136,108 +167,88 @@ def test_ask_cite_and_show_source_in_chromium(page_url, library_answerer):
     assert {c.region for c in everywhere.citations} - {REGION}, "the filter must change the answer"
     filtered = answerer.ask(REGION_QUESTION, None, in_region)
     assert filtered.found and {c.region for c in filtered.citations} == {REGION}
-    requests: list[str] = []
-    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(page_url) as page:
+        question = page.locator("#govqa-question textarea")
+        send = page.locator("#govqa-send")
+        chat = page.locator("#govqa-chat")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=CHROMIUM_ARGS,
+        # Typed markup is shown as text, never run.
+        question.fill('<img src=x onerror="window.__xss=1"><b>加粗</b>2014年三公经费下降了多少？')
+        send.click()
+        expect(chat).to_contain_text("<b>加粗</b>")
+        assert page.evaluate("window.__xss") is None
+        assert chat.locator("img[src='x'], b:text('加粗')").count() == 0
+
+        # An over-long question gets a Chinese warning, not an answer or a traceback.
+        question.fill("问" * 600)
+        send.click()
+        expect(page.get_by_text("问题太长").first).to_be_visible()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        for close in page.locator(".toast-close").all():
+            close.click()
+        expect(page.locator(".toast-close")).to_have_count(0)
+
+        page.locator("#govqa-clear").click()
+        expect(chat.locator("blockquote")).to_have_count(0)
+
+        # Ask: the answer quotes the report with [1] and lists the citations.
+        question.fill(QUESTION)
+        send.click()
+        quote = chat.locator("blockquote").first
+        expect(quote).to_contain_text(expected.quotes[0].text)
+        expect(quote).to_contain_text("[1]")
+        expect(chat).to_contain_text(f"第{first.paragraph}段")
+
+        # Pick citation [1]: the source panel shows the paragraph with the quote marked.
+        citations = page.locator("#govqa-citations")
+        citations.get_by_text(f"[1] {citation_label(first)}", exact=False).click()
+        source = page.locator("#govqa-source")
+        expect(source.locator("mark")).to_have_text(expected.quotes[0].text)
+        expect(source).to_contain_text(f"{report_label(first.title, first.region)}（{first.year}年）")
+        expect(source).to_contain_text(f"第{first.paragraph}段")
+
+        # Next and previous paragraphs.
+        page.locator("#govqa-next").click()
+        expect(source).to_contain_text(f"第{first.paragraph + 1}段")
+        expect(source.locator("mark")).to_have_count(0)
+        page.locator("#govqa-prev").click()
+        expect(source.locator("mark")).to_have_text(expected.quotes[0].text)
+
+        # Choose a region in the 「地区」 filter (typing narrows the list): the answer cites it only.
+        page.locator("#govqa-regions input").click()
+        page.keyboard.type(REGION[:2])
+        page.get_by_role("option", name=f"{REGION}（{len(in_region)}份）").click()
+        page.keyboard.press("Escape")
+        expect(page.locator("#govqa-scope")).to_contain_text(
+            f"{len(in_region)} / {len(answerer.stored.reports)} 份报告"
         )
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-            context.on("request", lambda request: requests.append(request.url))
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(page_url)
-            question = page.locator("#govqa-question textarea")
-            send = page.locator("#govqa-send")
-            chat = page.locator("#govqa-chat")
+        question.fill(REGION_QUESTION)
+        send.click()
+        answer = chat.locator(".bot").last
+        expect(answer.locator("blockquote").first).to_contain_text(filtered.quotes[0].text)
+        cited = filtered.citations[0]
+        assert REGION in citation_label(cited)
+        expect(answer.locator("small")).to_contain_text(f"[1] {citation_label(cited)}")
+        for other in regions - {REGION}:
+            expect(answer).not_to_contain_text(other)
+        expect(citations).to_contain_text(f"[1] {citation_label(cited)}")
 
-            # Typed markup is shown as text, never run.
-            question.fill('<img src=x onerror="window.__xss=1"><b>加粗</b>2014年三公经费下降了多少？')
-            send.click()
-            expect(chat).to_contain_text("<b>加粗</b>")
-            assert page.evaluate("window.__xss") is None
-            assert chat.locator("img[src='x'], b:text('加粗')").count() == 0
+        # A click on the quote's [1] opens its paragraph in 「来源」, quote marked.
+        answer.locator(".govqa-cite").first.click()
+        expect(source.locator("mark")).to_have_text(filtered.quotes[0].text)
+        expect(source).to_contain_text(f"第{cited.paragraph}段")
+        expect(source).to_contain_text(REGION)
 
-            # An over-long question gets a Chinese warning, not an answer or a traceback.
-            question.fill("问" * 600)
-            send.click()
-            expect(page.get_by_text("问题太长").first).to_be_visible()
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-            for close in page.locator(".toast-close").all():
-                close.click()
-            expect(page.locator(".toast-close")).to_have_count(0)
-
-            page.locator("#govqa-clear").click()
-            expect(chat.locator("blockquote")).to_have_count(0)
-
-            # Ask: the answer quotes the report with [1] and lists the citations.
-            question.fill(QUESTION)
-            send.click()
-            quote = chat.locator("blockquote").first
-            expect(quote).to_contain_text(expected.quotes[0].text)
-            expect(quote).to_contain_text("[1]")
-            expect(chat).to_contain_text(f"第{first.paragraph}段")
-
-            # Pick citation [1]: the source panel shows the paragraph with the quote marked.
-            citations = page.locator("#govqa-citations")
-            citations.get_by_text(f"[1] {citation_label(first)}", exact=False).click()
-            source = page.locator("#govqa-source")
-            expect(source.locator("mark")).to_have_text(expected.quotes[0].text)
-            expect(source).to_contain_text(f"{report_label(first.title, first.region)}（{first.year}年）")
-            expect(source).to_contain_text(f"第{first.paragraph}段")
-
-            # Next and previous paragraphs.
-            page.locator("#govqa-next").click()
-            expect(source).to_contain_text(f"第{first.paragraph + 1}段")
-            expect(source.locator("mark")).to_have_count(0)
-            page.locator("#govqa-prev").click()
-            expect(source.locator("mark")).to_have_text(expected.quotes[0].text)
-
-            # Choose a region in the 「地区」 filter (typing narrows the list): the answer cites it only.
-            page.locator("#govqa-regions input").click()
-            page.keyboard.type(REGION[:2])
-            page.get_by_role("option", name=f"{REGION}（{len(in_region)}份）").click()
-            page.keyboard.press("Escape")
-            expect(page.locator("#govqa-scope")).to_contain_text(
-                f"{len(in_region)} / {len(answerer.stored.reports)} 份报告"
-            )
-            question.fill(REGION_QUESTION)
-            send.click()
-            answer = chat.locator(".bot").last
-            expect(answer.locator("blockquote").first).to_contain_text(filtered.quotes[0].text)
-            cited = filtered.citations[0]
-            assert REGION in citation_label(cited)
-            expect(answer.locator("small")).to_contain_text(f"[1] {citation_label(cited)}")
-            for other in regions - {REGION}:
-                expect(answer).not_to_contain_text(other)
-            expect(citations).to_contain_text(f"[1] {citation_label(cited)}")
-
-            # A click on the quote's [1] opens its paragraph in 「来源」, quote marked.
-            answer.locator(".govqa-cite").first.click()
-            expect(source.locator("mark")).to_have_text(filtered.quotes[0].text)
-            expect(source).to_contain_text(f"第{cited.paragraph}段")
-            expect(source).to_contain_text(REGION)
-
-            page.screenshot(path=str(ARTIFACTS / "browser.png"), full_page=True)
-            page.get_by_role("tab", name="报告库").click()
-            library = page.locator("#govqa-library")
-            expect(library.locator("tbody tr")).to_have_count(len(answerer.stored.reports))
-            expect(library).to_contain_text("“十五五”2026–2030")
-            page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
-        finally:
-            browser.close()
-
-    assert requests, "the page made no request at all"
-    web = [url for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")]
-    outside = [url for url in web if urlparse(url).hostname not in LOCAL_HOSTS]
-    assert not outside, f"the page reached outside hosts: {outside}"
+        page.screenshot(path=str(ARTIFACTS / "browser.png"), full_page=True)
+        page.get_by_role("tab", name="报告库").click()
+        library = page.locator("#govqa-library")
+        expect(library.locator("tbody tr")).to_have_count(len(answerer.stored.reports))
+        expect(library).to_contain_text("“十五五”2026–2030")
+        page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
 
 
 def test_compare_click_a_cell_and_download_the_table_in_chromium(page_url, library_answerer):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     answerer = library_answerer
     expected = answerer.ask(COMPARISON)
@@ -247,94 +258,74 @@ def test_compare_click_a_cell_and_download_the_table_in_chromium(page_url, libra
     found = [row for row in expected.rows if row.found]
     assert found, "the fake index must quote at least one report"
     citations = {c.n: c for c in expected.citations}
-    requests: list[str] = []
-    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(page_url) as page:
+        question = page.locator("#govqa-question textarea")
+        download = page.locator("#govqa-download")
+        expect(download).to_be_hidden()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=CHROMIUM_ARGS,
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-            context.on("request", lambda request: requests.append(request.url))
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(page_url)
-            question = page.locator("#govqa-question textarea")
-            download = page.locator("#govqa-download")
-            expect(download).to_be_hidden()
+        # The table: a row per provincial report, each with its region, year and quote or 未找到.
+        question.fill(COMPARISON)
+        page.locator("#govqa-send").click()
+        answer = page.locator("#govqa-chat .bot").last
+        table = answer.locator("table")
+        expect(table.locator("thead th")).to_have_text(["地区", "年份", "报告原文"])
+        rows = table.locator("tbody tr")
+        expect(rows).to_have_count(len(expected.rows))
+        for i, row in enumerate(expected.rows):
+            cells = rows.nth(i).locator("td")
+            expect(cells.nth(0)).to_have_text(row.region)
+            expect(cells.nth(1)).to_have_text(str(row.year))
+            if row.found:
+                expect(cells.nth(2)).to_contain_text(row.quote)
+                expect(cells.nth(2).locator(".govqa-cite")).to_have_text(f"[{row.citation}]")
+            else:
+                expect(cells.nth(2)).to_have_text("未找到")
+        for citation in expected.citations:
+            expect(answer.locator("small")).to_contain_text(f"[{citation.n}] {citation_label(citation)}")
 
-            # The table: a row per provincial report, each with its region, year and quote or 未找到.
-            question.fill(COMPARISON)
-            page.locator("#govqa-send").click()
-            answer = page.locator("#govqa-chat .bot").last
-            table = answer.locator("table")
-            expect(table.locator("thead th")).to_have_text(["地区", "年份", "报告原文"])
-            rows = table.locator("tbody tr")
-            expect(rows).to_have_count(len(expected.rows))
-            for i, row in enumerate(expected.rows):
-                cells = rows.nth(i).locator("td")
-                expect(cells.nth(0)).to_have_text(row.region)
-                expect(cells.nth(1)).to_have_text(str(row.year))
-                if row.found:
-                    expect(cells.nth(2)).to_contain_text(row.quote)
-                    expect(cells.nth(2).locator(".govqa-cite")).to_have_text(f"[{row.citation}]")
-                else:
-                    expect(cells.nth(2)).to_have_text("未找到")
-            for citation in expected.citations:
-                expect(answer.locator("small")).to_contain_text(f"[{citation.n}] {citation_label(citation)}")
+        # Check it cell by cell: each [n] opens that report's paragraph with the quote marked.
+        source = page.locator("#govqa-source")
+        for row in reversed(found):
+            cited = citations[row.citation]
+            rows.nth(expected.rows.index(row)).locator(".govqa-cite").click()
+            expect(source.locator("mark")).to_have_text(row.quote)
+            expect(source).to_contain_text(f"{report_label(cited.title, cited.region)}（{cited.year}年）")
+            expect(source).to_contain_text(f"第{cited.paragraph}段")
+        page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
-            # Check it cell by cell: each [n] opens that report's paragraph with the quote marked.
-            source = page.locator("#govqa-source")
-            for row in reversed(found):
+        # The CSV: UTF-8 with a BOM, a line per report with its citation.
+        expect(download).to_be_visible()
+        with page.expect_download() as downloading:
+            download.click()
+        saved = downloading.value
+        assert saved.suggested_filename.endswith(".csv")
+        data = Path(saved.path()).read_bytes()
+        assert data.startswith("\ufeff".encode())
+        lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        assert lines[0] == CSV_COLUMNS
+        assert len(lines) == 1 + len(expected.rows)
+        for line, row in zip(lines[1:], expected.rows, strict=True):
+            cell = dict(zip(CSV_COLUMNS, line, strict=True))
+            assert (cell["地区"], cell["年份"], cell["doc_id"]) == (row.region, str(row.year), row.doc_id)
+            assert cell["报告"] == answerer.stored.reports[row.doc_id].title
+            if row.found:
                 cited = citations[row.citation]
-                rows.nth(expected.rows.index(row)).locator(".govqa-cite").click()
-                expect(source.locator("mark")).to_have_text(row.quote)
-                expect(source).to_contain_text(f"{report_label(cited.title, cited.region)}（{cited.year}年）")
-                expect(source).to_contain_text(f"第{cited.paragraph}段")
-            page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+                assert (cell["是否找到"], cell["原文"], cell["出处"]) == (
+                    "是",
+                    row.quote,
+                    citation_label(cited),
+                )
+                span = (int(cell["paragraph"]), int(cell["start"]), int(cell["end"]))
+                assert span == (cited.paragraph, cited.start, cited.end)
+            else:
+                assert (cell["是否找到"], cell["原文"], cell["出处"]) == ("否", "", "")
 
-            # The CSV: UTF-8 with a BOM, a line per report with its citation.
-            expect(download).to_be_visible()
-            with page.expect_download() as downloading:
-                download.click()
-            saved = downloading.value
-            assert saved.suggested_filename.endswith(".csv")
-            data = Path(saved.path()).read_bytes()
-            assert data.startswith("\ufeff".encode())
-            lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-            assert lines[0] == CSV_COLUMNS
-            assert len(lines) == 1 + len(expected.rows)
-            for line, row in zip(lines[1:], expected.rows, strict=True):
-                cell = dict(zip(CSV_COLUMNS, line, strict=True))
-                assert (cell["地区"], cell["年份"], cell["doc_id"]) == (row.region, str(row.year), row.doc_id)
-                assert cell["报告"] == answerer.stored.reports[row.doc_id].title
-                if row.found:
-                    cited = citations[row.citation]
-                    assert (cell["是否找到"], cell["原文"], cell["出处"]) == (
-                        "是",
-                        row.quote,
-                        citation_label(cited),
-                    )
-                    span = (int(cell["paragraph"]), int(cell["start"]), int(cell["end"]))
-                    assert span == (cited.paragraph, cited.start, cited.end)
-                else:
-                    assert (cell["是否找到"], cell["原文"], cell["出处"]) == ("否", "", "")
-
-            # A single answer next: its quotes as before, and no table to download.
-            question.fill(QUESTION)
-            page.locator("#govqa-send").click()
-            expect(page.locator("#govqa-chat .bot").last.locator("blockquote").first).to_be_visible()
-            expect(download).to_be_hidden()
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-        finally:
-            browser.close()
-
-    assert requests, "the page made no request at all"
-    web = [url for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")]
-    outside = [url for url in web if urlparse(url).hostname not in LOCAL_HOSTS]
-    assert not outside, f"the page reached outside hosts: {outside}"
+        # A single answer next: its quotes as before, and no table to download.
+        question.fill(QUESTION)
+        page.locator("#govqa-send").click()
+        expect(page.locator("#govqa-chat .bot").last.locator("blockquote").first).to_be_visible()
+        expect(download).to_be_hidden()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
 
 
 UPLOAD_TOKEN = "browser-test-token"
@@ -388,89 +379,69 @@ def upload_page(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 
 
 def test_add_a_report_then_ask_it_in_chromium(upload_page):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, live, page_file = upload_page
     before = set(live.current().stored.reports)
     assert "湖南省" not in {r.region for r in live.current().stored.reports.values()}
-    requests: list[str] = []
-    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(url) as page:
+        page.get_by_role("tab", name="添加报告").click()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=CHROMIUM_ARGS,
+        # The file, then a wrong 口令: refused with one Chinese line, nothing read.
+        page.locator("#govqa-files input[type=file]").set_input_files(str(page_file))
+        # Gradio shows the name's stem and suffix in separate spans (white space between them).
+        expect(page.locator("#govqa-files")).to_contain_text(page_file.stem)
+        token = page.locator("#govqa-token input")
+        token.fill("guess")
+        page.locator("#govqa-read").click()
+        expect(page.get_by_text("口令不对").first).to_be_visible()
+        expect(page.locator("#govqa-add")).to_be_disabled()
+
+        # The right 口令: the preview shows what was read from the page.
+        token.fill(UPLOAD_TOKEN)
+        page.locator("#govqa-read").click()
+        preview = page.locator("#govqa-preview")
+        expect(preview).to_contain_text(page_file.name)
+        expect(preview).to_contain_text("湖南省")
+        expect(preview).to_contain_text("2026")
+        add = page.locator("#govqa-add")
+        expect(add).to_be_enabled()
+
+        # Correct the title in the table (a double click edits a cell), then confirm.
+        title_cell = preview.locator('[data-testid="cell-0-1"]')
+        title_cell.dblclick()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(UPLOAD_TITLE)
+        page.keyboard.press("Enter")
+        expect(title_cell).to_contain_text(UPLOAD_TITLE)
+        add.click()
+        added = page.locator("#govqa-added")
+        expect(added).to_contain_text(f"已添加：{UPLOAD_TITLE}（湖南省，2026年", timeout=2 * TIMEOUT_MS)
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+
+        new_ids = set(live.current(wait=True).stored.reports) - before
+        assert len(new_ids) == 1
+        (new_id,) = new_ids
+        new_report = live.current().stored.reports[new_id]
+        assert (new_report.title, new_report.region, new_report.format) == (
+            UPLOAD_TITLE,
+            "湖南省",
+            "html",
         )
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-            context.on("request", lambda request: requests.append(request.url))
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(url)
-            page.get_by_role("tab", name="添加报告").click()
+        assert new_report.original and (new_report.path.parent / new_report.original).is_file()
+        expected = live.current().ask(UPLOAD_QUESTION)
+        assert expected.found and expected.citations[0].doc_id == new_id
 
-            # The file, then a wrong 口令: refused with one Chinese line, nothing read.
-            page.locator("#govqa-files input[type=file]").set_input_files(str(page_file))
-            # Gradio shows the name's stem and suffix in separate spans (white space between them).
-            expect(page.locator("#govqa-files")).to_contain_text(page_file.stem)
-            token = page.locator("#govqa-token input")
-            token.fill("guess")
-            page.locator("#govqa-read").click()
-            expect(page.get_by_text("口令不对").first).to_be_visible()
-            expect(page.locator("#govqa-add")).to_be_disabled()
-
-            # The right 口令: the preview shows what was read from the page.
-            token.fill(UPLOAD_TOKEN)
-            page.locator("#govqa-read").click()
-            preview = page.locator("#govqa-preview")
-            expect(preview).to_contain_text(page_file.name)
-            expect(preview).to_contain_text("湖南省")
-            expect(preview).to_contain_text("2026")
-            add = page.locator("#govqa-add")
-            expect(add).to_be_enabled()
-
-            # Correct the title in the table (a double click edits a cell), then confirm.
-            title_cell = preview.locator('[data-testid="cell-0-1"]')
-            title_cell.dblclick()
-            page.keyboard.press("Control+A")
-            page.keyboard.insert_text(UPLOAD_TITLE)
-            page.keyboard.press("Enter")
-            expect(title_cell).to_contain_text(UPLOAD_TITLE)
-            add.click()
-            added = page.locator("#govqa-added")
-            expect(added).to_contain_text(f"已添加：{UPLOAD_TITLE}（湖南省，2026年", timeout=2 * TIMEOUT_MS)
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-
-            new_ids = set(live.current(wait=True).stored.reports) - before
-            assert len(new_ids) == 1
-            (new_id,) = new_ids
-            new_report = live.current().stored.reports[new_id]
-            assert (new_report.title, new_report.region, new_report.format) == (
-                UPLOAD_TITLE,
-                "湖南省",
-                "html",
-            )
-            assert new_report.original and (new_report.path.parent / new_report.original).is_file()
-            expected = live.current().ask(UPLOAD_QUESTION)
-            assert expected.found and expected.citations[0].doc_id == new_id
-
-            # The chat: the filter offers the new region, and the answer quotes the new report.
-            page.get_by_role("tab", name="问答").click()
-            page.locator("#govqa-regions input").click()
-            expect(page.get_by_role("option", name="湖南省（1份）")).to_be_visible()
-            page.keyboard.press("Escape")
-            page.locator("#govqa-question textarea").fill(UPLOAD_QUESTION)
-            page.locator("#govqa-send").click()
-            answer = page.locator("#govqa-chat .bot").last
-            expect(answer.locator("blockquote").first).to_contain_text(expected.quotes[0].text)
-            cited = expected.citations[0]
-            expect(answer.locator("small")).to_contain_text(f"[1] {citation_label(cited)}")
-            assert "湖南" in citation_label(cited)
-            page.screenshot(path=str(ARTIFACTS / "adding.png"), full_page=True)
-        finally:
-            browser.close()
-
-    assert requests, "the page made no request at all"
-    web = [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")]
-    outside = [u for u in web if urlparse(u).hostname not in LOCAL_HOSTS]
-    assert not outside, f"the page reached outside hosts: {outside}"
+        # The chat: the filter offers the new region, and the answer quotes the new report.
+        page.get_by_role("tab", name="问答").click()
+        page.locator("#govqa-regions input").click()
+        expect(page.get_by_role("option", name="湖南省（1份）")).to_be_visible()
+        page.keyboard.press("Escape")
+        page.locator("#govqa-question textarea").fill(UPLOAD_QUESTION)
+        page.locator("#govqa-send").click()
+        answer = page.locator("#govqa-chat .bot").last
+        expect(answer.locator("blockquote").first).to_contain_text(expected.quotes[0].text)
+        cited = expected.citations[0]
+        expect(answer.locator("small")).to_contain_text(f"[1] {citation_label(cited)}")
+        assert "湖南" in citation_label(cited)
+        page.screenshot(path=str(ARTIFACTS / "adding.png"), full_page=True)
