@@ -173,12 +173,9 @@ def analyse(
     use_glossary: bool = True,
     library: Library | None = None,
     doc_ids: frozenset[str] | None = None,
-    keys_whole: bool = False,
 ) -> Query:
     """``library``: the loaded reports' regions; without it no region is read from the question.
-    ``doc_ids``: the reports the user chose (None: all), which decide the regional glossary.
-    ``keys_whole``: glossary keys are kept whole words (``keys_apart``); a comparison's rows read their
-    question so, single answers not yet (measured on them it moved 41 of 466 answers either way)."""
+    ``doc_ids``: the reports the user chose (None: all), which decide the regional glossary."""
     normalized = normalize(question)
     years = [int(y) for y in YEAR.findall(normalized)]
     years += [int(y.translate(_CN_DIGITS)) for y in _CN_YEAR.findall(normalized)]
@@ -189,7 +186,7 @@ def analyse(
     if re.search(r"完成了|实现了|取得|成绩|成效|做了|做成|回顾", normalized):
         periods.add("review")
     period: Period = periods.pop() if len(periods) == 1 else "unknown"
-    tokens = tuple(tokenize(keys_apart(normalized) if keys_whole and use_glossary else normalized))
+    tokens = tuple(tokenize(keys_apart(normalized) if use_glossary else normalized))
     places = tuple(dict.fromkeys(place_names(normalized)))
     regions: tuple[str, ...] = ()
     foreign: tuple[str, ...] = ()

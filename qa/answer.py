@@ -182,13 +182,11 @@ class Answerer:
             self.stored, self.weights, settings.found_threshold, settings.evidence_checks, self.library
         )
 
-    def analyse(
-        self, question: str, doc_ids: frozenset[str] | None = None, keys_whole: bool = False
-    ) -> Query:
+    def analyse(self, question: str, doc_ids: frozenset[str] | None = None) -> Query:
         """The question read against this library (its regions, the glossary if enabled), asked
-        of the reports ``doc_ids`` (None: all); ``keys_whole``: see ``qa.analyse.analyse``."""
+        of the reports ``doc_ids`` (None: all)."""
         library = self.library if self.settings.region_scope else None
-        return analyse(question, self.settings.glossary, library, doc_ids, keys_whole)
+        return analyse(question, self.settings.glossary, library, doc_ids)
 
     def scope(self, query: Query, doc_ids: frozenset[str] | None) -> frozenset[str] | None:
         """The reports a question may be answered from: those of the regions it names and those whose
@@ -322,7 +320,7 @@ class Answerer:
         retrieval pass (the question embedded once), quoted or refused as a single answer restricted to
         that report is, then held to the row checks of ``qa.compare``; the passages are the best over all
         the reports compared."""
-        query = self.analyse(comparison.question, frozenset(comparison.doc_ids), keys_whole=True)
+        query = self.analyse(comparison.question, frozenset(comparison.doc_ids))
         vector = self.embedder.embed_queries([query.normalized])[0]
         scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
         hits, fused = report_hits(
