@@ -179,14 +179,14 @@ def _text_key(text: str) -> str:
 
 
 @dataclass
-class Library:
+class LibraryFolder:
     """The reports of a library folder as they are now, for checking additions against."""
 
     corpus_dir: Path
     reports: list[Report]
 
     @classmethod
-    def read(cls, corpus_dir: Path) -> Library:
+    def read(cls, corpus_dir: Path) -> LibraryFolder:
         try:
             reports = load_corpus(corpus_dir) if corpus_dir.is_dir() else []
         except CorpusError:
@@ -210,7 +210,7 @@ class Library:
 def prepare(
     name: str,
     data: bytes,
-    library: Library,
+    library: LibraryFolder,
     fields: dict[str, Any] | None = None,
     taken: set[str] | None = None,
 ) -> Addition:
@@ -325,7 +325,7 @@ def add_reports(
     if not files:
         raise UsageError("没有要添加的文件")
     with library_lock(corpus_dir):
-        library = Library.read(corpus_dir)
+        library = LibraryFolder.read(corpus_dir)
         taken = library.taken_stems()
         additions: list[Addition] = []
         for name, data, fields in files:
@@ -366,7 +366,7 @@ def remove_reports(
     if not doc_ids:
         raise UsageError("没有要删除的报告编号")
     with library_lock(corpus_dir):
-        library = Library.read(corpus_dir)
+        library = LibraryFolder.read(corpus_dir)
         by_id = {r.doc_id: r for r in library.reports}
         unknown = [doc_id for doc_id in doc_ids if doc_id not in by_id]
         if unknown:
@@ -406,22 +406,18 @@ def remove_reports(
 
 
 def report_line(report: Report, paragraphs: int | None = None) -> str:
-    """One line for a report added or removed: id, title, region, years, paragraphs, pages."""
-    years = [str(report.year or "年份未知")]
+    """One line for a report added or removed: id, title, region, years, paragraphs, pages, format —
+    「浙江省_2026  2026年浙江省政府工作报告  浙江省  2026（回顾2025，规划2026）  106 段  19 页  [pdf]」."""
+    spans = []
     if report.reviews:
         period = f"、{period_text(report.review_period)}" if report.review_period else ""
-        years.append(f"回顾{report.reviews}{period}")
+        spans.append(f"回顾{report.reviews}{period}")
     if report.plans:
-        years.append("规划" + "、".join(map(str, report.plans)))
-    parts = [
-        report.doc_id,
-        report.title,
-        report.region or "地区未知",
-        "（" + "，".join(years[1:]) + "）" if len(years) > 1 else "",
-    ]
-    line = "  ".join([parts[0], parts[1], parts[2], years[0] + parts[3]])
+        spans.append("规划" + "、".join(map(str, report.plans)))
+    years = str(report.year or "年份未知") + (f"（{'，'.join(spans)}）" if spans else "")
+    parts = [report.doc_id, report.title, report.region or "地区未知", years]
     if paragraphs is not None:
-        line += f"  {paragraphs} 段"
+        parts.append(f"{paragraphs} 段")
     if report.pages:
-        line += f"  {len(report.pages)} 页"
-    return line + f"  [{report.format}]"
+        parts.append(f"{len(report.pages)} 页")
+    return "  ".join([*parts, f"[{report.format}]"])

@@ -28,7 +28,15 @@ from index.corpus import Report
 from index.embed import Embedder
 from index.errors import QAError, UsageError
 from index.extract import FORMATS, MAX_FILE_BYTES, file_format, too_large
-from index.library import Addition, Library, LibraryError, add_reports, check_name, prepare, remove_reports
+from index.library import (
+    Addition,
+    LibraryError,
+    LibraryFolder,
+    add_reports,
+    check_name,
+    prepare,
+    remove_reports,
+)
 from index.library import user_fields as checked_fields
 from index.metadata import period_text
 from index.settings import Settings
@@ -180,7 +188,7 @@ def preview(token: str | None, paths: Sequence[str | Path] | None, settings: Set
     what the row showed. One line (naming the file) when any file cannot be added."""
     check_token(token, settings)
     uploads = read_uploads(paths, settings)
-    library = Library.read(settings.corpus_dir)
+    library = LibraryFolder.read(settings.corpus_dir)
     taken = library.taken_stems()
     additions: list[Addition] = []
     for upload in uploads:
