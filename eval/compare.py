@@ -454,7 +454,9 @@ def markdown(figures: dict, meta: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.compare", description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=("tune", "test", "heldout", "all"), default="all")
+    parser.add_argument(
+        "--split", default="all", help="tune, test, all (both), or a held-out file's split (heldout2…)"
+    )
     parser.add_argument(
         "--dataset",
         type=Path,
