@@ -72,7 +72,7 @@ class Addition:
     data: bytes
     extracted: Extracted
     report: Report  # its metadata as the library will read it
-    paragraphs: int  # paragraphs of report text found in it
+    paragraphs: int  # paragraphs found in it, headings too, as the index counts them
     user_fields: dict[str, Any] = field(default_factory=dict)  # what the user set
 
     def files(self) -> dict[str, bytes]:
@@ -234,10 +234,26 @@ def prepare(
         meta["pages"] = list(extracted.pages)
     report = _with_metadata(path, extracted.text, meta)
     found = structure(report, split_lines(extracted.text))
-    paragraphs = sum(1 for p in found if p.kind == "body")
-    if not paragraphs:
+    if not any(p.kind == "body" for p in found):
         raise ExtractError(f"{name}: 没有找到报告正文段落（只有标题或网页栏目），请确认文件是一份工作报告")
-    return Addition(name, stem, data, extracted, report, paragraphs, fields)
+    return Addition(name, stem, data, extracted, report, len(found), fields)
+
+
+def prepare_all(files: list[tuple[str, bytes, dict[str, Any]]], library: LibraryFolder) -> list[Addition]:
+    """Each (name, bytes, user fields) prepared for adding together to ``library``: names unique among
+    them too, and the same report twice refused."""
+    taken = library.taken_stems()
+    additions: list[Addition] = []
+    for name, data, fields in files:
+        addition = prepare(name, data, library, fields, taken)
+        for earlier in additions:
+            if _text_key(earlier.extracted.text) == _text_key(addition.extracted.text):
+                raise LibraryError(f"{name} 与 {earlier.name} 是同一份报告，只添加一份即可")
+        taken.add(addition.stem.lower())
+        if "id" in addition.user_fields:
+            taken.add(str(addition.user_fields["id"]).lower())
+        additions.append(addition)
+    return additions
 
 
 def read_file(path: Path) -> bytes:
@@ -325,18 +341,7 @@ def add_reports(
     if not files:
         raise UsageError("没有要添加的文件")
     with library_lock(corpus_dir):
-        library = LibraryFolder.read(corpus_dir)
-        taken = library.taken_stems()
-        additions: list[Addition] = []
-        for name, data, fields in files:
-            addition = prepare(name, data, library, fields, taken)
-            for earlier in additions:
-                if _text_key(earlier.extracted.text) == _text_key(addition.extracted.text):
-                    raise LibraryError(f"{name} 与 {earlier.name} 是同一份报告，只添加一份即可")
-            taken.add(addition.stem.lower())
-            if "id" in addition.user_fields:
-                taken.add(str(addition.user_fields["id"]).lower())
-            additions.append(addition)
+        additions = prepare_all(files, LibraryFolder.read(corpus_dir))
         placed = _write_staged(corpus_dir, additions)
         try:
             build_index(settings, embedder, progress)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.clean import split_lines
 from index.corpus import Report
 from index.embed import Embedder
 from index.errors import QAError, UsageError
@@ -34,13 +33,12 @@ from index.library import (
     LibraryFolder,
     add_reports,
     check_name,
-    prepare,
+    prepare_all,
     remove_reports,
 )
 from index.library import user_fields as checked_fields
 from index.metadata import period_text
 from index.settings import Settings
-from index.structure import structure
 from index.vectors import Progress
 
 # A wrong token waits this long before it is refused: the page's upload events run one at a time, so
@@ -172,15 +170,10 @@ def preview_row(addition: Addition) -> list[str]:
         str(report.year) if report.year else "",
         _years(reviews, report.review_period),
         _years(report.plans, report.plan_period),
-        # Counted as the index and the 「报告库」 table count them: headings too.
-        str(len(structure(report, split_lines(addition.extracted.text)))),
+        str(addition.paragraphs),  # as the index and the 「报告库」 table count them: headings too
         str(len(report.pages)) if report.pages else "",
         _note(report),
     ]
-
-
-def _same_text(text: str) -> str:
-    return "".join(text.split())
 
 
 def preview(token: str | None, paths: Sequence[str | Path] | None, settings: Settings) -> Preview:
@@ -188,16 +181,8 @@ def preview(token: str | None, paths: Sequence[str | Path] | None, settings: Set
     what the row showed. One line (naming the file) when any file cannot be added."""
     check_token(token, settings)
     uploads = read_uploads(paths, settings)
-    library = LibraryFolder.read(settings.corpus_dir)
-    taken = library.taken_stems()
-    additions: list[Addition] = []
-    for upload in uploads:
-        addition = prepare(upload.name, upload.data, library, {}, taken)
-        for earlier in additions:
-            if _same_text(earlier.extracted.text) == _same_text(addition.extracted.text):
-                raise LibraryError(f"{upload.name} 与 {earlier.name} 是同一份报告，只添加一份即可。")
-        taken.add(addition.stem.lower())
-        additions.append(addition)
+    files = [(upload.name, upload.data, {}) for upload in uploads]
+    additions = prepare_all(files, LibraryFolder.read(settings.corpus_dir))
     rows = [preview_row(addition) for addition in additions]
     shown = [
         Shown(upload.path, *row[:4], dict(addition.report.origins).get("title", "").startswith("derived"))

@@ -424,7 +424,7 @@ def test_an_unexpected_failure_while_reading_is_one_chinese_line(
     def failing(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(adding, "prepare", failing)
+    monkeypatch.setattr(index.library, "prepare", failing)  # what prepare_all calls per file
     read_files = page_functions(app.build_demo(live))["read_files"].fn
     rows, shown, button, _ = read_files(TOKEN, [uploads("报告.txt", excerpt())])
     assert (rows, shown, button.interactive) == ([], [], False)
