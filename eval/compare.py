@@ -47,7 +47,7 @@ from eval.run import CACHE, resolve_question
 from index.build import open_index
 from index.logs import setup_logging
 from index.settings import PROJECT_ROOT, Settings, load_settings
-from qa import compare as rows_module
+from qa import rows as rows_module
 from qa.answer import Answer, Answerer
 
 log = logging.getLogger("eval.compare")
@@ -392,8 +392,8 @@ def markdown(figures: dict, meta: dict) -> str:
         "(`_of_all_rows`: over every row shown). scope exact: the rows are exactly the reports asked about. "
         "left alone: the plain questions of this set, library_qa and luohu_qa answered without rows.",
         "",
-        "Without the row checks (each row judged exactly as a single answer restricted to its report; "
-        "`qa.compare.ROW_CHECKS = False`), same run:",
+        "Without the row model (each row quotes what a single answer restricted to its report would; "
+        "`qa.rows.ROW_CHECKS = False`), same run:",
         "",
         "| figure | tune | test |",
         "| --- | --- | --- |",

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from index.build import open_index, settings_embedder
 from index.embed import Embedder
 from index.errors import IndexMismatchError, QAError, UsageError
@@ -30,7 +32,6 @@ from qa.compare import (
     missing_note,
     recognise,
     report_hits,
-    row_evidence,
     table_markdown,
     top_hits,
 )
@@ -38,7 +39,8 @@ from qa.fuse import Hit, fuse
 from qa.passage import windows
 from qa.quote import CANDIDATE_PASSAGES, Sentence, TermWeights, candidate_sentences, choose_quotes
 from qa.refuse import Refusal, Verdict
-from qa.retrieve import retrieve
+from qa.retrieve import Scores, retrieve
+from qa.rows import row_evidence
 from qa.scope import Library
 
 log = logging.getLogger(__name__)
@@ -308,18 +310,11 @@ class Answerer:
             )
         ]
 
-    def compare(
-        self,
-        text: str,
-        comparison: Comparison,
-        top_k: int,
-        doc_ids: frozenset[str] | None,
-        started: float,
-    ) -> Answer:
-        """A comparison's answer: one row per report, each from that report's best chunks of one
-        retrieval pass (the question embedded once), quoted or refused as a single answer restricted to
-        that report is, then held to the row checks of ``qa.compare``; the passages are the best over all
-        the reports compared."""
+    def comparison_search(
+        self, comparison: Comparison
+    ) -> tuple[Query, Scores, dict[str, list[Hit]], np.ndarray]:
+        """The row question read, embedded once and searched once: its scores, each compared report's
+        best chunks and the fused scores (``qa.compare.report_hits``)."""
         query = self.analyse(comparison.question, frozenset(comparison.doc_ids))
         vector = self.embedder.embed_queries([query.normalized])[0]
         scores = retrieve(self.stored, query, vector, self.settings.expansion_weight)
@@ -332,6 +327,21 @@ class Answerer:
             comparison.doc_ids,
             CANDIDATE_PASSAGES,
         )
+        return query, scores, hits, fused
+
+    def compare(
+        self,
+        text: str,
+        comparison: Comparison,
+        top_k: int,
+        doc_ids: frozenset[str] | None,
+        started: float,
+    ) -> Answer:
+        """A comparison's answer: one row per report, each from that report's best chunks of one
+        retrieval pass (the question embedded once), quoted or refused as a single answer restricted to
+        that report is, then held to the row checks of ``qa.compare``; the passages are the best over all
+        the reports compared."""
+        query, scores, hits, fused = self.comparison_search(comparison)
         rows: list[Row] = []
         quotes: list[Quote] = []
         citations: list[Citation] = []

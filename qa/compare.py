@@ -5,8 +5,8 @@ In: the user's question (normalised), its ``Query`` (``qa.analyse``), the librar
 Out: ``recognise`` gives None for a question that keeps today's single answer, or a ``Comparison``: the
 reports compared, in row order (region by division code, then year), the named regions the library
 has no report for, and the row question — the question as it would be asked of one report, its
-comparison words (各省, 分别, 对比, 哪个…最, the compared regions' names) taken out. ``row_evidence``
-then gives each report its candidate sentences and refusal ``Verdict`` from one retrieval pass.
+comparison words (各省, 分别, 对比, 哪个…最, the compared regions' names) taken out; ``report_hits``
+gives each report its best chunks from one retrieval pass.
 
 A question compares reports when it names several regions (「浙江、湖北」) or years joined as a list
 (「2014年和2020年」), asks over a group (各省, 各区, 哪些省份, 历年, 这几年, 哪个省…最), or asks
@@ -18,15 +18,8 @@ Words that also occur in plain questions are read with care: 分别 and 对比 o
 relation word (「和香港的合作」) are one question about both; 哪个省 without 最/更 asks for the one
 report that says it (「哪个省的粮食总产量连续16年位居全国首位」).
 
-Each row is answered as the question asked of that report alone: the same candidate sentences
-(``qa.quote``) and the same refusal (``qa.refuse``) over that report's best chunks, with the years
-the question names narrowed to those the report covers (罗湖's 2015 report answers for 2014, its
-2021 report for 2020) and 「我省」「去年」 read in that report. A table row then has to pass more than a
-single answer does, since it stands alone in its cell, without neighbouring quotes to put a loose match
-in context: its quote must state the fact asked in one clause (the question's words, and every figure
-the question states: 「增长5%左右」 in 「哪些省份提出…」), for the time asked (one year's figure, not a
-five-year average, for 2025年), and about as fully as the report that states it most fully
-(``row_evidence``). ``ROW_CHECKS`` turns these off, to measure what they add.
+Each row is then judged by ``qa.rows``: as the question asked of that report alone, then held to what
+a table cell must state.
 """
 
 from __future__ import annotations
@@ -47,11 +40,8 @@ from index.normalize import normalize
 from index.regions import Region, by_full_name, contains
 from index.settings import Settings
 from index.store import StoredIndex
-from index.structure import Paragraph
 from qa.analyse import Query
 from qa.fuse import Hit, chunk_columns, fused_scores, year_multipliers
-from qa.quote import CANDIDATE_PASSAGES, Sentence, TermWeights, candidate_sentences
-from qa.refuse import Refusal, Verdict, without_years
 from qa.retrieve import Scores
 from qa.scope import Library, Mention
 
@@ -60,10 +50,12 @@ NOT_STATED = "未找到"
 # Groups of reports, by the administrative level a word names. 各省市/各省区市 are the provincial level
 # (municipalities included); 各地/各地区 any level. The look-aheads leave out words that only start like
 # a group: 各市场主体, 各区域, 各省级部门, 各地方政府.
+# 省外 (outside the province) is no group; 各省外贸 (外贸, 外资, 外商) is.
+_OUTSIDE = "外(?![贸资商经汇])"
 _LEVEL_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
-    (r"省区市|省市区|省市|省份|省区|省(?!级|委|长|直|内|外)|自治区", frozenset({"省"})),
-    (r"地市|市州|城市|市(?!场|民|容|级|委|长|直|区|内|外)", frozenset({"市"})),
-    (r"区县|县区|县市区|县(?!级|委|长|域)|区(?!域|块|间|级|委|长|内|外)", frozenset({"区县"})),
+    (rf"省区市|省市区|省市|省份|省区|省(?!级|委|长|直|内|{_OUTSIDE})|自治区", frozenset({"省"})),
+    (rf"地市|市州|城市|市(?!场|民|容|级|委|长|直|区|内|{_OUTSIDE})", frozenset({"市"})),
+    (rf"区县|县区|县市区|县(?!级|委|长|域)|区(?!域|块|间|级|委|长|内|{_OUTSIDE})", frozenset({"区县"})),
     (r"地区|地方|地(?!方政府)", frozenset()),  # any level
 )
 _LEVEL = "|".join(f"(?:{words})" for words, _ in _LEVEL_WORDS)
@@ -73,8 +65,10 @@ GROUP = re.compile(rf"(?:各|每个|每一个|所有|全部|哪些|哪几个|哪
 RANKED_GROUP = re.compile(rf"(?:哪个|哪一个|哪)(?P<level>{_LEVEL})(?=.*[最更])")
 # 哪一年…最高: every year's report of the region.
 RANKED_SERIES = re.compile(r"哪一?年(?=.*[最更])")
-# Words that place the group inside one region: 全国各地, 全省各市 (the report's own subdivisions).
+# Words that place the group inside one region: 全国各地, 全省各市 (the report's own subdivisions). The
+# nation's own subdivisions are the provinces: 全国各省 is the group of provincial reports.
 WITHIN = re.compile(r"(?:全国|全省|全市|全区|全县|国内|世界|省内|市内|区内)$")
+NATION = re.compile(r"(?:全国|国内)$")
 # Every report of the named region(s), one per year.
 SERIES = re.compile(
     r"历年|这几年|近几年|这些年|近年来|逐年|各年|每一年|历次|每份报告|各份报告|各报告|几份报告"
@@ -113,24 +107,6 @@ FIGURE = re.compile(
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
 _FIGURE_START = r"(?<![\d.])"
 _FIGURE_END = r"(?![\d.]|\s*[—\-~～至到]\s*\d)"
-_DIGIT = re.compile(r"\d")
-_YEAR_DIGITS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-# A figure of several years: an average, a five-year total, a five-year plan.
-SEVERAL_YEARS = re.compile(r"年均|五年|十[一二三四五六七八九]五|累计")
-FIVE_YEAR_PARAGRAPH = re.compile(r"^\W*(?:这五年|五年来|过去五年|“?十[一二三四五六七八九]五”?时期)")
-CLAUSE_CUT = re.compile(r"[，,；;。！？!?]")
-OPENING = 20  # characters of a paragraph read for its opening (这五年，…)
-# Words that qualify a stated figure (5%左右): checked with the figure, not as words of the fact.
-QUALIFIERS = frozenset({"左右", "以上", "以内", "以下"})
-# A row's quote must hold, in one clause with the clause before it, this share of the row question's
-# words, and this share of what the fullest row holds (see ``row_evidence``). Chosen on the tune split
-# of eval/datasets/compare_qa.jsonl (eval/results/compare.md).
-FACT_FLOOR = 0.6
-FACT_CONSENSUS = 0.7
-# Rows stating the fact (past the floor) it takes before the fullest one sets the bar for the others.
-CONSENSUS_ROWS = 3
-# The row checks above (``row_evidence``); off only to measure what they add (eval.compare).
-ROW_CHECKS = True
 
 
 @dataclass(frozen=True)
@@ -153,14 +129,6 @@ class Comparison:
     question: str  # the row question: the question as asked of one report (normalised)
     years: tuple[int, ...]  # the years the question names
     figures: tuple[str, ...]  # figures it states, each a regular expression a row's quote must match
-
-
-@dataclass(frozen=True)
-class RowEvidence:
-    doc_id: str
-    query: Query  # the row question as read for this report
-    hits: tuple[Hit, ...]  # this report's best chunks, best first
-    verdict: Verdict
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,6 +246,14 @@ def _strip(normalized: str, spans: Iterable[tuple[int, int]], blank: str = " ") 
     return re.sub(f"{re.escape(blank)}+", blank, "".join(chars)).strip()
 
 
+def names_listed(normalized: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether two of the names at ``spans`` stand side by side as a list (江苏和浙江, 湘鄂赣)."""
+    gap = re.compile(rf"(?:{COORDINATION.pattern}|\s)*")
+    return any(
+        a[1] <= b[0] and gap.fullmatch(normalized[a[1] : b[0]]) for a, b in itertools.pairwise(sorted(spans))
+    )
+
+
 def items_joined(normalized: str, names: list[tuple[int, int]]) -> bool:
     """Whether the question joins items other than the regions and years it names (城镇和农村, not
     浙江、江苏 nor 2014年和2020年): 分别 and 对比 then distribute over those items."""
@@ -303,7 +279,8 @@ def recognise(
         (match, _levels(match.group("level")))
         for pattern in (GROUP, RANKED_GROUP)
         for match in pattern.finditer(normalized)
-        if not WITHIN.search(normalized[: match.start()])
+        if not WITHIN.search(before := normalized[: match.start()])
+        or (NATION.search(before) and _levels(match.group("level")) == frozenset({"省"}))
     ]
     series = [match.span() for pattern in (SERIES, RANKED_SERIES) for match in pattern.finditer(normalized)]
     words = [match.span() for pattern in (COMPARE, DISTRIBUTE) for match in pattern.finditer(normalized)]
@@ -318,7 +295,10 @@ def recognise(
 
     cues: list[str] = []
     asks_each = (bool(words) and not joined) or bool(ranking)
-    if len(named) >= 2 and (asks_each or (len(covered) >= 2 and not RELATION.search(normalized))):
+    # Two regions listed (江苏和浙江…) compare them even when the library has a report of only one: the
+    # table then says which it lacks.
+    listed = len(covered) >= 2 or (bool(covered) and names_listed(normalized, places))
+    if len(named) >= 2 and (asks_each or (listed and not RELATION.search(normalized))):
         cues.append("regions")
     if year_list(normalized):
         cues.append("years")
@@ -425,97 +405,6 @@ def top_hits(fused: np.ndarray, scores: Scores, limit: int) -> list[Hit]:
         candidates = candidates[np.argpartition(-fused[candidates], limit - 1)[:limit]]
     candidates = candidates[np.lexsort((candidates, -fused[candidates]))]
     return [Hit(int(i), float(fused[i]), float(scores.bm25[i]), float(scores.dense[i])) for i in candidates]
-
-
-def five_yearly(paragraph: Paragraph, text: str) -> bool:
-    """Whether ``text`` (a clause of the paragraph) states a figure of several years rather than of one:
-    by its own words (年均, 五年, “十四五”, 累计, 从2020年…到2025年), or its paragraph opening on the five
-    years (这五年，…). Section headings are no guide: 「“十四五”时期工作回顾」 holds the year's review too."""
-    said = normalize(text)
-    if SEVERAL_YEARS.search(said) or len(set(_YEAR_DIGITS.findall(said))) >= 2:
-        return True
-    return bool(FIVE_YEAR_PARAGRAPH.match(normalize(paragraph.text[:OPENING])))
-
-
-def clauses(text: str) -> list[str]:
-    """The clauses of a sentence (cut at ，；。), each with the clause before it: a list such as
-    「全省生产总值连续跨越…三个大台阶，年均增长5.9%」 states its subject once, then its figures."""
-    parts = [p for p in CLAUSE_CUT.split(text) if p.strip()]
-    return [
-        f"{before}，{part}" if before else part for before, part in zip(["", *parts], parts, strict=False)
-    ]
-
-
-def fact_coverage(comparison: Comparison, query: Query, weights: TermWeights, sentence: Sentence) -> float:
-    """How fully the sentence states the fact asked, where it states a figure for the time asked: the
-    best share of the row question's words (IDF-weighted; its years, time words and stated figures
-    aside) held by one clause together with the clause before it, among the clauses that
-
-    - hold every figure the question states (5%左右, not 5.5%左右 nor 5%—5.5%), and a figure at all
-      when the question asks for one (多少);
-    - speak of one year when the question names a year (2025年, 去年), of several when it names a
-      five-year period (“十四五”时期) — see ``five_yearly``."""
-    content = without_years(query)
-    content = dataclasses.replace(
-        content, tokens=tuple(t for t in content.tokens if not _DIGIT.search(t) and t not in QUALIFIERS)
-    )
-    one_year = bool(query.years or query.relative) and not query.periods
-    best = 0.0
-    for clause in clauses(sentence.text):
-        said = normalize(clause).replace(" ", "")
-        if not all(re.search(figure, said) for figure in comparison.figures):
-            continue
-        if query.kind == "figure" and not _DIGIT.search(said):
-            continue
-        if (one_year or query.periods) and five_yearly(sentence.paragraph, clause) != bool(query.periods):
-            continue
-        best = max(best, weights.coverage(content, weights.tokens(clause)))
-    return best
-
-
-def row_evidence(
-    stored: StoredIndex,
-    comparison: Comparison,
-    query: Query,
-    hits: Mapping[str, list[Hit]],
-    weights: TermWeights,
-    refusal: Refusal,
-    checks: bool | None = None,
-) -> list[RowEvidence]:
-    """Each compared report's candidate sentences and verdict, in row order: judged as a single answer
-    restricted to that report is, then (``checks``) kept to the sentences a table row may quote.
-
-    A table row has no neighbouring quotes to put a loose match in context, so its quote must state the
-    fact, for the time asked, in one place (``fact_coverage`` at least ``FACT_FLOOR``), and
-    about as fully as the report that states it most fully (at least ``FACT_CONSENSUS`` of that):
-    reports word the same indicator alike (地区生产总值增长5.6%), and a row whose best sentence says much
-    less of the question than the others' is about something else (一般公共预算支出, not 收入).
-    ``checks`` None: ``ROW_CHECKS``."""
-    checks = ROW_CHECKS if checks is None else checks
-    judged: list[tuple[str, Query, list[Hit], Verdict, list[tuple[Sentence, float]]]] = []
-    for doc_id in comparison.doc_ids:
-        asked = row_query(query, stored.reports[doc_id], comparison.years)
-        own = hits.get(doc_id, [])[:CANDIDATE_PASSAGES]
-        verdict = refusal.judge(asked, candidate_sentences(stored, asked, own, weights), frozenset({doc_id}))
-        scored = []
-        if verdict.found and checks:
-            scored = [
-                (sentence, coverage)
-                for sentence in verdict.candidates
-                if (coverage := fact_coverage(comparison, asked, weights, sentence)) >= FACT_FLOOR
-            ]
-        judged.append((doc_id, asked, own, verdict, scored))
-    stating = [scored[0][1] for *_, scored in judged if scored]
-    # Two reports do not make a consensus: one wording of the fact (公共财政预算收入, the name before
-    # 2015) may be as right as the other's (一般公共预算收入).
-    fullest = max(stating) if len(stating) >= CONSENSUS_ROWS else 0.0
-    found = []
-    for doc_id, asked, own, verdict, scored in judged:
-        if verdict.found and checks:
-            kept = tuple(s for s, coverage in scored if coverage >= FACT_CONSENSUS * fullest)
-            verdict = Verdict(bool(kept), kept, "" if kept else "报告中没有找到这一项。")
-        found.append(RowEvidence(doc_id, asked, tuple(own), verdict))
-    return found
 
 
 def table_cell(text: str) -> str:

@@ -38,6 +38,17 @@ from index.tokens import _jieba, tokenize
 MAX_REGIONS_LISTED = 8
 
 
+@functools.cache
+def _short_run() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Provinces written as a run of their one-character short names before a count of them: 湘鄂赣三省,
+    川渝两地, 京津冀地区 (a run alone, 湘鄂赣, stays unread: 黑, 青, 宁 are everyday characters too)."""
+    by_char = {char: full for full, chars in provincial_short_names().items() for char in chars}
+    chars = "".join(sorted(by_char))
+    # 区 alone does not count: 湘鄂赣苏区 is the old soviet area.
+    pattern = re.compile(rf"[{chars}]{{2,}}(?=[两二三四五六七八九十]个?[省地市]|省|地区)")
+    return pattern, by_char
+
+
 @dataclass(frozen=True)
 class Mention:
     text: str  # as written in the (normalised) question
@@ -118,6 +129,13 @@ class Library:
             if word in self._words and not any(s <= start and end <= e for s, e, _ in found):
                 region = self._choose(self._words[word], normalized)
                 found.append((start, end, Mention(word, region)))
+        pattern, by_char = _short_run()
+        for match in pattern.finditer(normalized):
+            for offset, char in enumerate(match.group()):
+                start = match.start() + offset
+                region = by_full_name(by_char[char])
+                if region is not None and not any(s <= start < e for s, e, _ in found):
+                    found.append((start, start + 1, Mention(char, region)))
         found.sort(key=lambda item: item[0])
         unique: dict[str, Mention] = {}
         for _, _, mention in found:

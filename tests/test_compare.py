@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qa.answer
@@ -25,8 +26,6 @@ from qa.__main__ import main
 from qa.answer import Answerer
 from qa.compare import (
     Comparison,
-    clauses,
-    five_yearly,
     recognise,
     report_hits,
     year_list,
@@ -34,6 +33,19 @@ from qa.compare import (
 from qa.fuse import fuse
 from qa.quote import CANDIDATE_PASSAGES
 from qa.retrieve import retrieve
+from qa.rows import (
+    FEATURES,
+    RowModel,
+    clauses,
+    content_query,
+    counted_as_asked,
+    figure_words,
+    five_year_run,
+    five_yearly,
+    row_candidates,
+    row_evidence,
+    row_model,
+)
 from qa.scope import Library
 
 DATA = PROJECT_ROOT / "data"
@@ -79,6 +91,9 @@ def comparison(
         ("对比一下罗湖的财政收入", "word"),
         ("各地2026年固定资产投资增长目标是多少？", "group"),
         ("每个省2025年城镇新增就业多少人？", "group"),
+        ("2026年全国各省外贸进出口的增长目标各是多少？", "group"),  # 全国各省: the provinces; 外贸
+        ("湘鄂赣三省去年进出口分别增长了多少？", "regions"),  # short names run before 三省
+        ("江苏和浙江今年计划新增电力装机多少千瓦？", "regions"),  # listed; the library lacks 江苏
     ],
 )
 def test_comparisons_are_recognised(
@@ -104,6 +119,8 @@ def test_comparisons_are_recognised(
         "广东深圳罗湖区2020年一般公共预算收入是多少？",  # one place, named three ways
         "罗湖2020年和2021年的重点工作分别是什么？",  # both years in one report
         "2021至2025年罗湖的目标是什么？",  # a range is one period
+        "各省外出务工人员返乡创业有什么支持？",  # 省外: outside the province, not 各省
+        "湘鄂赣苏区的红色旅游怎么发展？",  # short names with no count of provinces after them
     ],
 )
 def test_plain_questions_are_left_alone(question: str, library: Library, reports: dict[str, Report]) -> None:
@@ -159,6 +176,13 @@ def test_named_regions_and_the_ones_the_library_lacks(library: Library, reports:
     assert missing is not None and missing.doc_ids == ("浙江省_2026",)
     assert missing.missing == ("江苏省", "广东省")
     assert "浙江" not in missing.question and "分别" not in missing.question
+
+
+def test_two_regions_listed_name_the_one_the_library_lacks(
+    library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison("江苏和浙江今年计划新增电力装机多少千瓦？", library, reports)
+    assert found is not None and found.doc_ids == ("浙江省_2026",) and found.missing == ("江苏省",)
 
 
 def test_years_of_one_region_are_its_reports(library: Library, reports: dict[str, Report]) -> None:
@@ -367,3 +391,65 @@ def test_the_cli_prints_a_table(
     assert main(["ask", "浙江、江苏2026年经济增长目标分别是多少？", "--json", "--index", index]) == 0
     row = json.loads(capsys.readouterr().out)
     assert [r["doc_id"] for r in row["rows"]] == ["浙江省_2026"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The row decision (qa.rows)
+
+
+def _paragraph(stored, doc_id: str, opening: str):
+    return next(p for p in stored.paragraphs.values() if p.doc_id == doc_id and p.text.startswith(opening))
+
+
+def test_the_paragraphs_after_a_five_year_opening_speak_of_the_five_years(small: Answerer) -> None:
+    # 湖北's review opens 「“十四五”时期是…的五年」, lists the five years' gains, then turns to the year.
+    five = _paragraph(small.stored, "湖北省_2026", "——人民生活品质持续改善")
+    year = _paragraph(small.stored, "湖北省_2026", "经济运行稳中有进")
+    assert five_year_run(small.stored, five) and not five_year_run(small.stored, year)
+    assert five_yearly(five, "城镇新增就业每年超过90万人", True)
+    assert not five_yearly(year, "城镇新增就业90万人", five_year_run(small.stored, year))
+
+
+def test_the_words_before_a_figure_tell_which_indicator_it_counts(small: Answerer) -> None:
+    content = content_query(small.analyse("2025年规上工业增加值增长多少？"))
+    total = sum(small.weights.weight(t) for t in set(content.tokens))
+    same = figure_words(content, small.weights, "规上工业增加值增长8.4%", total)
+    narrower = figure_words(content, small.weights, "规上装备工业增加值增长8.4%", total)
+    other = figure_words(content, small.weights, "工业增加值占地区生产总值比重提高到25.5%", total)
+    assert same[1] == 0.0 < narrower[1]
+    assert same[0] > other[0]
+
+
+def test_a_figure_counted_in_the_measure_word_asked() -> None:
+    assert counted_as_asked("惠及310多万户", "户")
+    assert not counted_as_asked("改造老旧小区1.84万个", "户")
+    assert not counted_as_asked("接待游客1.2亿人次", "人")
+
+
+def test_the_row_model_reads_its_own_features_only() -> None:
+    model = row_model()
+    assert model.features == FEATURES and 0 < model.threshold < 1
+    assert RowModel.from_dict(model.to_dict()).to_dict() == model.to_dict()
+    with pytest.raises(ValueError, match=r"eval\.row_model"):
+        RowModel.from_dict(model.to_dict() | {"features": list(FEATURES[:-1])})
+
+
+def test_a_row_quotes_its_most_probable_candidate_from_the_threshold_on(small: Answerer) -> None:
+    """The model decides: every row refused when nothing reaches its threshold, the most probable
+    candidate quoted first otherwise — whatever the single answer's own order."""
+    comparison_found = recognise(
+        normalize("各省2025年地区生产总值增长了多少？"), small.library, small.stored.reports
+    )
+    assert comparison_found is not None
+    query, _, hits, _ = small.comparison_search(comparison_found)
+    args = (small.stored, comparison_found, query, hits, small.weights, small.refusal)
+    shipped = row_model()
+    never = RowModel(shipped.features, shipped.mean, shipped.scale, shipped.weights, shipped.bias, 1.01)
+    assert not any(e.verdict.found for e in row_evidence(*args, model=never))
+    # A model that only likes the last candidate it is shown quotes that one.
+    last = np.zeros(len(FEATURES))
+    last[FEATURES.index("candidate_rank")] = -1.0
+    picky = RowModel(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), last, 0.0, 0.0)
+    for row, evidence in zip(row_candidates(*args), row_evidence(*args, model=picky), strict=True):
+        if row.sentences:
+            assert evidence.verdict.candidates[0] == row.sentences[-1]

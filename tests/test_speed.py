@@ -126,7 +126,6 @@ def test_the_onnx_export_matches_torch_and_is_reused(tmp_path: Path, monkeypatch
         OnnxEmbedder("m3e-small", "", 32, False, tmp_path)
 
 
-
 def test_the_page_and_the_api_share_one_bound_on_questions_at_once(answerer) -> None:
     import app
 

@@ -1,0 +1,391 @@
+"""Comparison rows: each compared report's candidate sentences in, the sentence its row quotes (or none) out.
+
+In: a ``Comparison`` (``qa.compare``), the row question's ``Query``, each report's best chunks from the
+one retrieval pass (``qa.compare.report_hits``), the term weights and the single answer's ``Refusal``.
+Out: one ``RowEvidence`` per report, in row order, whose ``verdict`` is found with the sentence to quote
+first, or not found.
+
+Each row is first judged as the question asked of that report alone: the same candidate sentences
+(``qa.quote``) and the same refusal (``qa.refuse``), with the years the question names narrowed to those
+the report covers (罗湖's 2015 report answers for 2014, its 2021 report for 2020) and 「我省」「去年」
+read in that report. A table row then has to pass more than a single answer does, since it stands
+alone in its cell, without neighbouring quotes to put a loose match in context: it must state the
+fact asked, of the indicator asked, for the time asked.
+
+That last decision is made by a logistic model (``RowModel``, ``qa/row_model.json``) over features of
+each of the row's first candidates: how much of the row question one clause states, whether it holds
+every figure the question states and a figure at all when one is asked, whether it speaks of the
+period asked (one year, a five-year period, no other year), whether its figure is counted in the
+measure word asked (多少户, not 1.84万个), how the report's best passage ranks against the other
+reports' and how fully the row states the fact against the fullest row (reports word the same
+indicator alike). The row quotes its most probable candidate when that is at least the model's
+threshold. The model is fitted by ``python -m eval.row_model`` on comparison questions already looked
+at (never on a frozen test split or a fresh held-out set); its features are general properties of a
+quote and a question, not words of any report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.normalize import normalize
+from index.store import StoredIndex
+from index.structure import Paragraph, heading_level
+from qa.analyse import Query
+from qa.compare import Comparison, row_query
+from qa.fuse import Hit
+from qa.quote import CANDIDATE_PASSAGES, Sentence, TermWeights, candidate_sentences
+from qa.refuse import Refusal, Verdict, without_years
+
+_DIGIT = re.compile(r"\d")
+_YEAR_DIGITS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_YEAR_NAMED = re.compile(r"(?<!\d)(?:19|20)\d\d(?=年)")  # 2030年, not 2030万
+# A figure of several years: an average, a five-year total, a five-year plan.
+SEVERAL_YEARS = re.compile(r"年均|五年|十[一二三四五六七八九]五|累计")
+FIVE_YEAR_PARAGRAPH = re.compile(r"^\W*(?:这五年|五年来|过去五年|“?十[一二三四五六七八九]五”?时期)")
+ONE_YEAR_PARAGRAPH = re.compile(r"^\W*(?:刚刚过去的|过去的?一年|一年来|(?:19|20)\d\d年(?:是|，|以来))")
+CLAUSE_CUT = re.compile(r"[，,；;。！？!?]")
+OPENING = 20  # characters of a paragraph read for its opening (这五年，…)
+# Words that qualify a stated figure (5%左右): checked with the figure, not as words of the fact.
+QUALIFIERS = frozenset({"左右", "以上", "以内", "以下"})
+# A measure word the question asks its figure in (多少万亩, 多少户, 几所). Magnitudes (万, 亿) may differ.
+MEASURE_WORDS = (
+    "平方公里|平方米|立方米|万千瓦|千瓦时|千瓦|公里|千米|公顷|美元|元|户|套|个|所|家|人次|人|亩|米|吨|斤|辆|座|张|"
+    "条|项|件|床|间|名|台|艘|场|天|小时|只|头|棵|株|块|处|栋|道"
+)
+# A figure in a clause: what stands before it, back to the figure before, names what it counts.
+A_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+# A goal past the year planned: the five-year plan's targets, 到2030年, 2035年远景目标.
+LATER_GOAL = re.compile(r"十[五六七八九]五|(?:19|20)\d\d年(?:前|底|末)?(?:要|将|达到|实现)?|远景")
+ASKED_MEASURE = re.compile(rf"(?:多少|几)(?:[万亿千百十]*)({MEASURE_WORDS})")
+# The candidates of a row the model reads (best first by the single answer's score); past the fifth
+# the right sentence is rarely found and a wrong one more often accepted.
+ROW_CANDIDATES = 5
+ROW_MODEL = Path(__file__).with_name("row_model.json")
+# The model's decision (``row_evidence``); off only to measure what it adds (eval.compare): each row is
+# then quoted as a single answer restricted to its report would be.
+ROW_CHECKS = True
+
+# The features, in the order the model's weights are stored (see ``candidate_features``).
+FEATURES = (
+    "clause_coverage",  # best share of the row question's words in one clause (with the one before)
+    "stated_coverage",  # the same among clauses stating the figures, for the time asked (0 if none)
+    "sentence_coverage",  # share of the row question's words in the whole sentence
+    "coverage_vs_fullest",  # stated_coverage over the fullest row's
+    "missing_weight",  # the heaviest question word the sentence lacks, as a share of all
+    "figures_stated",  # 1 if a clause holds every figure the question states (5%左右)
+    "figure_given",  # 1 if the question asks for a figure and the best clause gives none
+    "period_right",  # 1 if the best clause speaks of one year / several as asked
+    "other_year",  # 1 if the sentence names a year the question does not ask about (2030年)
+    "measure_asked",  # 1 if the question asks for its figure in a measure word (多少户)
+    "measure_given",  # 1 if the best clause counts a figure in it
+    "candidate_rank",  # 1 / (1 + rank among the row's candidates)
+    "passage_rank",  # 1 / (1 + rank of the passage the sentence came from)
+    "score_vs_best",  # the sentence's candidate score over the row's best
+    "report_relevance",  # the report's best passage's fused score over the best report's
+    "length",  # the sentence's length, in hundreds of characters (capped at 3)
+    "figure_coverage",  # best share of the question's words in the words right before one figure
+    "figure_extra",  # weight of the other words before that figure (装备 in 规上装备工业增加值增长8.4%)
+    "later_years",  # 1 if the paragraph before the sentence sets a later goal (“十五五”, 到2030年)
+)
+
+
+@dataclass(frozen=True)
+class RowEvidence:
+    doc_id: str
+    query: Query  # the row question as read for this report
+    hits: tuple[Hit, ...]  # this report's best chunks, best first
+    verdict: Verdict  # found: the sentence to quote first
+
+
+@dataclass(frozen=True)
+class RowCandidates:
+    """One report's candidates as the model reads them, before its decision."""
+
+    doc_id: str
+    query: Query
+    hits: tuple[Hit, ...]
+    sentences: tuple[Sentence, ...]  # the single answer's candidates (none when it refuses), capped
+    features: np.ndarray  # one row of ``FEATURES`` per sentence
+
+
+@dataclass(frozen=True, eq=False)
+class RowModel:
+    """A logistic model of whether a candidate states the fact for its report."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float  # a row quotes its most probable candidate from this probability on
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.features),
+            "mean": self.mean.round(6).tolist(),
+            "scale": self.scale.round(6).tolist(),
+            "weights": self.weights.round(6).tolist(),
+            "bias": round(float(self.bias), 6),
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> RowModel:
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError("the row model was fitted on other features: run python -m eval.row_model")
+        return cls(
+            FEATURES,
+            np.array(data["mean"], dtype=float),
+            np.array(data["scale"], dtype=float),
+            np.array(data["weights"], dtype=float),
+            float(data["bias"]),
+            float(data["threshold"]),
+        )
+
+
+@functools.cache
+def row_model(path: Path = ROW_MODEL) -> RowModel:
+    return RowModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def five_yearly(paragraph: Paragraph, text: str, in_run: bool = False) -> bool:
+    """Whether ``text`` (a clause of the paragraph) states a figure of several years rather than of one:
+    by its own words (年均, 五年, “十四五”, 累计, 从2020年…到2025年), its paragraph opening on the five
+    years (这五年，…), or (``in_run``, see ``five_year_run``) an earlier paragraph of its section doing so.
+    Section headings are no guide: 「“十四五”时期和2025年工作回顾」 holds the year's review too."""
+    said = normalize(text)
+    if SEVERAL_YEARS.search(said) or len(set(_YEAR_DIGITS.findall(said))) >= 2:
+        return True
+    return in_run or bool(FIVE_YEAR_PARAGRAPH.match(normalize(paragraph.text[:OPENING])))
+
+
+def five_year_run(stored: StoredIndex, paragraph: Paragraph) -> bool:
+    """Whether the paragraph is among those its part of the report gives to the five years: a review
+    that opens 「“十四五”时期是…的五年」 lists the five years' gains in the paragraphs after
+    (——人民生活品质持续改善…) until one opens on the year (刚刚过去的2025年, 一年来). A part ends at its
+    top heading (一、, 二、 or a title line), which the walk back does not cross."""
+    for number in range(paragraph.number, 0, -1):
+        earlier = stored.paragraphs.get((paragraph.doc_id, number))
+        if earlier is None:
+            return False
+        opening = normalize(earlier.text[:OPENING])
+        if FIVE_YEAR_PARAGRAPH.match(opening):
+            return True
+        if ONE_YEAR_PARAGRAPH.match(opening):
+            return False
+        if earlier.kind == "heading" and heading_level(earlier.text) in (0, 1):
+            return False
+    return False
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a sentence (cut at ，；。), each with the clause before it: a list such as
+    「全省生产总值连续跨越…三个大台阶，年均增长5.9%」 states its subject once, then its figures."""
+    parts = [p for p in CLAUSE_CUT.split(text) if p.strip()]
+    return [
+        f"{before}，{part}" if before else part for before, part in zip(["", *parts], parts, strict=False)
+    ]
+
+
+def content_query(query: Query) -> Query:
+    """The row question's words that name the fact: its years, time words and stated figures aside."""
+    content = without_years(query)
+    return dataclasses.replace(
+        content, tokens=tuple(t for t in content.tokens if not _DIGIT.search(t) and t not in QUALIFIERS)
+    )
+
+
+def counted_as_asked(said: str, measure: str) -> bool:
+    """Whether ``said`` counts a figure in ``measure`` (多少户 → 310多万户, not 1.84万个)."""
+    # 人 counted is not 人次 (visits) counted.
+    word = re.escape(measure) + ("(?!次)" if measure == "人" else "")
+    return bool(re.search(rf"\d(?:多|余)?[万亿千百十]*{word}", said))
+
+
+def _allowed_years(query: Query, reviews: int | None, plans: tuple[int, ...]) -> set[int]:
+    if query.years:
+        return set(query.years)
+    if query.periods:
+        return {y for start, end in query.periods for y in range(start, end + 1)}
+    return {y for y in (reviews, *plans) if y}
+
+
+def candidate_features(
+    comparison: Comparison,
+    query: Query,
+    content: Query,
+    weights: TermWeights,
+    sentence: Sentence,
+    allowed_years: set[int],
+    in_run: bool = False,
+) -> list[float]:
+    """The features of one candidate that depend on it alone (``FEATURES``; the row-relative ones —
+    ranks, scores against the row's best and the other rows — are set by ``row_candidates``)."""
+    one_year = bool(query.years or query.relative) and not query.periods
+    measure = ASKED_MEASURE.search(comparison.question)
+    best_clause, best, stated = "", -1.0, 0.0
+    figures_stated = not comparison.figures
+    for clause in clauses(sentence.text):
+        said = normalize(clause).replace(" ", "")
+        coverage = weights.coverage(content, weights.tokens(clause))
+        if coverage > best:
+            best, best_clause = coverage, said
+        holds_figures = all(re.search(figure, said) for figure in comparison.figures)
+        figures_stated = figures_stated or holds_figures
+        if not holds_figures or (query.kind == "figure" and not _DIGIT.search(said)):
+            continue
+        several = five_yearly(sentence.paragraph, clause, in_run)
+        if (one_year or query.periods) and several != bool(query.periods):
+            continue
+        stated = max(stated, coverage)
+    tokens = weights.tokens(sentence.text)
+    covered = weights.covered(content, tokens)
+    total = sum(weights.weight(t) for t in set(content.tokens)) or 1.0
+    missing = max((weights.weight(t) for t in set(content.tokens) - covered), default=0.0)
+    period_right = not (one_year or query.periods) or (
+        five_yearly(sentence.paragraph, best_clause, in_run) == bool(query.periods)
+    )
+    years = {int(y) for y in _YEAR_NAMED.findall(normalize(sentence.text))}
+    figure_coverage, figure_extra = figure_words(content, weights, best_clause, total)
+    before = normalize(sentence.paragraph.text[: sentence.start])
+    later = any(
+        not m.group().startswith(tuple(str(y) for y in allowed_years)) for m in LATER_GOAL.finditer(before)
+    )
+    return [
+        max(best, 0.0),
+        stated,
+        weights.coverage(content, tokens),
+        0.0,  # coverage_vs_fullest
+        missing / total,
+        float(figures_stated),
+        float(query.kind == "figure" and not _DIGIT.search(best_clause)),
+        float(period_right),
+        float(bool(years - allowed_years)),
+        float(measure is not None),
+        float(measure is not None and counted_as_asked(best_clause, measure.group(1))),
+        0.0,  # candidate_rank
+        1.0 / (1 + sentence.hit_rank),
+        0.0,  # score_vs_best
+        0.0,  # report_relevance
+        min(len(sentence.text) / 100, 3.0),
+        figure_coverage,
+        figure_extra,
+        float(later),
+    ]
+
+
+def figure_words(content: Query, weights: TermWeights, clause: str, total: float) -> tuple[float, float]:
+    """For the figure of ``clause`` whose preceding words (back to the figure before) hold most of the
+    question's words: that share, and the weight of the other words there (as a share of the
+    question's) — 规上装备工业增加值增长8.4% answers 规上工业增加值 with 装备 too many."""
+    asked = set(content.tokens) | set(content.expansions)
+    for _, terms in content.alternatives:
+        for term in terms:
+            asked |= term
+    best, extra, start = 0.0, 0.0, 0
+    for match in A_FIGURE.finditer(clause):
+        words = weights.tokens(clause[start : match.start()])
+        start = match.end()
+        coverage = weights.coverage(content, words)
+        if coverage > best:
+            other = sum(weights.weight(t) for t in words - asked if not _DIGIT.search(t))
+            best, extra = coverage, min(other / total, 3.0)
+    return best, extra
+
+
+def row_candidates(
+    stored: StoredIndex,
+    comparison: Comparison,
+    query: Query,
+    hits: Mapping[str, list[Hit]],
+    weights: TermWeights,
+    refusal: Refusal,
+) -> list[RowCandidates]:
+    """Each compared report's candidates (as a single answer restricted to it would quote them, none
+    when it would refuse) and their features, in row order."""
+    index = {name: i for i, name in enumerate(FEATURES)}
+    rows: list[RowCandidates] = []
+    for doc_id in comparison.doc_ids:
+        report = stored.reports[doc_id]
+        asked = row_query(query, report, comparison.years)
+        own = tuple(hits.get(doc_id, [])[:CANDIDATE_PASSAGES])
+        verdict = refusal.judge(
+            asked, candidate_sentences(stored, asked, list(own), weights), frozenset({doc_id})
+        )
+        sentences = verdict.candidates[:ROW_CANDIDATES] if verdict.found else ()
+        allowed = _allowed_years(asked, report.reviews, tuple(report.plans))
+        content = content_query(asked)
+        features = np.array(
+            [
+                candidate_features(
+                    comparison, asked, content, weights, s, allowed, five_year_run(stored, s.paragraph)
+                )
+                for s in sentences
+            ],
+            dtype=float,
+        ).reshape(len(sentences), len(FEATURES))
+        if len(sentences):
+            best_score = max(sentences[0].score, 1e-9)
+            features[:, index["candidate_rank"]] = 1.0 / (1 + np.arange(len(sentences)))
+            features[:, index["score_vs_best"]] = [s.score / best_score for s in sentences]
+        rows.append(RowCandidates(doc_id, asked, own, tuple(sentences), features))
+    best_report = max((r.hits[0].score for r in rows if r.hits), default=0.0)
+    fullest = max(
+        (float(r.features[:, index["stated_coverage"]].max()) for r in rows if len(r.sentences)), default=0.0
+    )
+    for r in rows:
+        if len(r.sentences):
+            r.features[:, index["report_relevance"]] = (
+                r.hits[0].score / best_report if best_report > 0 else 0.0
+            )
+            r.features[:, index["coverage_vs_fullest"]] = (
+                r.features[:, index["stated_coverage"]] / fullest if fullest > 0 else 0.0
+            )
+    return rows
+
+
+def row_evidence(
+    stored: StoredIndex,
+    comparison: Comparison,
+    query: Query,
+    hits: Mapping[str, list[Hit]],
+    weights: TermWeights,
+    refusal: Refusal,
+    checks: bool | None = None,
+    model: RowModel | None = None,
+) -> list[RowEvidence]:
+    """Each compared report's verdict, in row order: found with its most probable candidate first when
+    the model (``row_model()`` unless given) accepts it. ``checks`` False (``ROW_CHECKS`` when None): the
+    single answer's verdict as it is."""
+    checks = ROW_CHECKS if checks is None else checks
+    model = model or row_model()
+    found = []
+    for row in row_candidates(stored, comparison, query, hits, weights, refusal):
+        if not row.sentences:
+            verdict = Verdict(False, (), "报告中没有找到这一项。")
+        elif not checks:
+            verdict = Verdict(True, row.sentences)
+        else:
+            probability = model.probability(row.features)
+            best = int(np.argmax(probability))
+            if probability[best] >= model.threshold and math.isfinite(probability[best]):
+                order = [best, *(i for i in range(len(row.sentences)) if i != best)]
+                verdict = Verdict(True, tuple(row.sentences[i] for i in order))
+            else:
+                verdict = Verdict(False, (), "报告中没有找到这一项。")
+        found.append(RowEvidence(row.doc_id, row.query, row.hits, verdict))
+    return found
