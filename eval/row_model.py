@@ -5,7 +5,7 @@ and its cross-validated figures out.
     .venv/bin/python -m eval.row_model --cv     # the figures only (nothing written)
 
 Input: the comparison questions of the sets already read and tuned on — the tune split of
-``eval/datasets/compare_qa.jsonl`` and the fresh sets ``compare_heldout.jsonl`` to ``compare_heldout4.jsonl``
+``eval/datasets/compare_qa.jsonl`` and the fresh sets ``compare_heldout.jsonl`` to ``compare_heldout5.jsonl``
 (each read once before it was used here; eval/results/compare-heldout.md).
 Never the test split of ``compare_qa.jsonl`` nor a later fresh set: those judge the model. The 17-report
 library indexed with the real model (``eval/.cache/library-index``, as ``python -m eval.compare``).
@@ -54,6 +54,7 @@ TRAINING = (
     ("heldout2", DATASETS / "compare_heldout2.jsonl", "heldout2"),
     ("heldout3", DATASETS / "compare_heldout3.jsonl", "heldout3"),
     ("heldout4", DATASETS / "compare_heldout4.jsonl", "heldout4"),
+    ("heldout5", DATASETS / "compare_heldout5.jsonl", "heldout5"),
 )
 PRECISION = 0.90  # the row precision the threshold is set to reach (issue 17's target)
 C = 1.0  # L2 strength (scikit-learn's default); the figures hardly move from 0.3 to 3

@@ -103,6 +103,9 @@ FIGURE = re.compile(
     r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|亿元|万元|亿斤|万吨|万人|万亩|万户|万|亿|元|个|人|家|所|吨|公里|千米|斤)"
     r"(左右|以上|以内|以下)?"
 )
+# Words before a figure that bound it (不低于6%, 超过10万人; 不超过, 低于).
+LOWER_BOUND = re.compile(r"(?:不低于|不少于|至少|超过|高于|大于|多于|达到|过)(?:了)?$")
+UPPER_BOUND = re.compile(r"(?:不高于|不超过|不到|低于|少于|小于|控制在)(?:了)?$")
 # What may stand around a stated figure in the quote without changing it: not another digit (5.5%
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
 _FIGURE_START = r"(?<![\d.])"
@@ -122,13 +125,39 @@ class Row:
 
 
 @dataclass(frozen=True)
+class StatedFigure:
+    """A figure the question states: held by a clause that states it as written (「5%左右」, not 5.5%左右
+    nor 5%—5.5%), or, when the question bounds it (不低于6%, 5%以内, 超过10万人), by any figure of the same
+    unit within the bound (6.5%, 4.6%, 12万人)."""
+
+    pattern: str  # a regular expression of the figure as written
+    value: float
+    unit: str
+    bound: str  # ">=", "<=" or "" (as written only)
+
+    def held_by(self, said: str) -> bool:
+        """Whether ``said`` (normalised, spaces removed) holds the figure."""
+        if re.search(self.pattern, said):
+            return True
+        if not self.bound:
+            return False
+        for match in FIGURE.finditer(said):
+            if match.group(2) != self.unit or (match.group(3) == "左右" and self.bound == "<="):
+                continue
+            value = float(match.group(1))
+            if (value >= self.value) if self.bound == ">=" else (value <= self.value):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
 class Comparison:
     cues: tuple[str, ...]  # what made it one: "regions", "years", "group", "series", "word"
     doc_ids: tuple[str, ...]  # the reports compared, in row order
     missing: tuple[str, ...]  # named regions (full names) with no report among them
     question: str  # the row question: the question as asked of one report (normalised)
     years: tuple[int, ...]  # the years the question names
-    figures: tuple[str, ...]  # figures it states, each a regular expression a row's quote must match
+    figures: tuple[StatedFigure, ...]  # figures it states, which a row's quote must hold
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,6 +291,15 @@ def items_joined(normalized: str, names: list[tuple[int, int]]) -> bool:
     return bool(COORDINATION.search(rest))
 
 
+def _bound(before: str, after: str) -> str:
+    """The bound a question puts on a figure: 不低于6% and 6%以上 are ">=", 5%以内 and 不超过5% "<="."""
+    if LOWER_BOUND.search(before) or after == "以上":
+        return ">="
+    if UPPER_BOUND.search(before) or after in ("以内", "以下"):
+        return "<="
+    return ""
+
+
 def recognise(
     normalized: str,
     library: Library,
@@ -330,7 +368,12 @@ def recognise(
 
     question = _strip(normalized, places + words + ranking + series + [match.span() for match, _ in groups])
     figures = tuple(
-        _FIGURE_START + re.escape(normalize(f.group(0)).replace(" ", "")) + _FIGURE_END
+        StatedFigure(
+            _FIGURE_START + re.escape(normalize(f.group(0)).replace(" ", "")) + _FIGURE_END,
+            float(f.group(1)),
+            f.group(2),
+            _bound(question[: f.start()], f.group(3) or ""),
+        )
         for f in FIGURE.finditer(question)
         if not (len(f.group(1)) == 4 and question[f.end(1) : f.end(1) + 1] == "年")
     )

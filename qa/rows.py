@@ -66,6 +66,10 @@ MEASURE_WORDS = (
 A_FIGURE = re.compile(r"\d+(?:\.\d+)?")
 # A goal past the year planned: the five-year plan's targets, 到2030年, 2035年远景目标.
 LATER_GOAL = re.compile(r"十[五六七八九]五|(?:19|20)\d\d年(?:前|底|末)?(?:要|将|达到|实现)?|远景")
+# A level reached over a period: 从72%提升至76%左右, 由52.23%提高到58.08%.
+FROM_TO = re.compile(r"(?:从|由)[^，,；;。]*?\d[^，,；;。]*?(?:到|至)[^，,；;。]*?\d")
+# A question asking how much something changed rather than the level it reached.
+CHANGE = re.compile(r"增长|增速|增幅|提高|提升|下降|降低|减少|涨|降了|增加了多少")
 ASKED_MEASURE = re.compile(rf"(?:多少|几)(?:[万亿千百十]*)({MEASURE_WORDS})")
 # The candidates of a row the model reads (best first by the single answer's score); past the fifth
 # the right sentence is rarely found and a wrong one more often accepted.
@@ -232,10 +236,25 @@ def candidate_features(
     sentence: Sentence,
     allowed_years: set[int],
     in_run: bool = False,
+    at_run_end: bool = False,
 ) -> list[float]:
     """The features of one candidate that depend on it alone (``FEATURES``; the row-relative ones —
-    ranks, scores against the row's best and the other rows — are set by ``row_candidates``)."""
+    ranks, scores against the row's best and the other rows — are set by ``row_candidates``).
+    ``in_run``: the sentence's paragraph is in a five-year review (``five_year_run``); ``at_run_end``:
+    the year asked is the one its report reviews, where such a review ends."""
     one_year = bool(query.years or query.relative) and not query.periods
+    # 「从72%提升至76%左右」 in the five years' review ends on the reviewed year's level: it answers a
+    # question asking that year's level, not one asking how much it grew.
+    level_at_end = one_year and at_run_end and not CHANGE.search(comparison.question)
+
+    def period_fits(clause: str, said: str) -> bool:
+        if not (one_year or query.periods):
+            return True
+        several = five_yearly(sentence.paragraph, clause, in_run)
+        if several and level_at_end and FROM_TO.search(said):
+            return True
+        return several == bool(query.periods)
+
     measure = ASKED_MEASURE.search(comparison.question)
     best_clause, best, stated = "", -1.0, 0.0
     figures_stated = not comparison.figures
@@ -244,21 +263,18 @@ def candidate_features(
         coverage = weights.coverage(content, weights.tokens(clause))
         if coverage > best:
             best, best_clause = coverage, said
-        holds_figures = all(re.search(figure, said) for figure in comparison.figures)
+        holds_figures = all(figure.held_by(said) for figure in comparison.figures)
         figures_stated = figures_stated or holds_figures
         if not holds_figures or (query.kind == "figure" and not _DIGIT.search(said)):
             continue
-        several = five_yearly(sentence.paragraph, clause, in_run)
-        if (one_year or query.periods) and several != bool(query.periods):
+        if not period_fits(clause, said):
             continue
         stated = max(stated, coverage)
     tokens = weights.tokens(sentence.text)
     covered = weights.covered(content, tokens)
     total = sum(weights.weight(t) for t in set(content.tokens)) or 1.0
     missing = max((weights.weight(t) for t in set(content.tokens) - covered), default=0.0)
-    period_right = not (one_year or query.periods) or (
-        five_yearly(sentence.paragraph, best_clause, in_run) == bool(query.periods)
-    )
+    period_right = period_fits(best_clause, best_clause)
     years = {int(y) for y in _YEAR_NAMED.findall(normalize(sentence.text))}
     figure_coverage, figure_extra = figure_words(content, weights, best_clause, total)
     before = normalize(sentence.paragraph.text[: sentence.start])
@@ -332,7 +348,14 @@ def row_candidates(
         features = np.array(
             [
                 candidate_features(
-                    comparison, asked, content, weights, s, allowed, five_year_run(stored, s.paragraph)
+                    comparison,
+                    asked,
+                    content,
+                    weights,
+                    s,
+                    allowed,
+                    five_year_run(stored, s.paragraph),
+                    report.reviews in allowed,
                 )
                 for s in sentences
             ],

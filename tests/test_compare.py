@@ -8,7 +8,6 @@ Fast: recognition reads the library's files (no model); the end-to-end checks bu
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -207,11 +206,36 @@ def test_rows_are_ordered_by_region_then_year(library: Library, reports: dict[st
 def test_a_stated_figure_must_be_quoted_as_stated(library: Library, reports: dict[str, Report]) -> None:
     found = comparison("哪些省份提出2026年地区生产总值增长5%左右？", library, reports)
     assert found is not None and len(found.figures) == 1
-    figure = re.compile(found.figures[0])
-    assert figure.search("地区生产总值增长5%左右")
-    assert not figure.search("经济增长5.5%左右")
-    assert not figure.search("全省生产总值增长5%—5.5%")
-    assert not figure.search("增长15%左右")
+    figure = found.figures[0]
+    assert figure.held_by("地区生产总值增长5%左右")
+    assert not figure.held_by("经济增长5.5%左右")
+    assert not figure.held_by("全省生产总值增长5%—5.5%")
+    assert not figure.held_by("增长15%左右")
+
+
+@pytest.mark.parametrize(
+    ("question", "held", "not_held"),
+    [
+        (
+            "哪些省份今年规上工业增加值增长目标不低于6%？",
+            ["增长6.5%左右", "增长6%"],
+            ["增长5.5%左右", "增长60万人"],
+        ),
+        ("去年城镇调查失业率控制在5%以内的有哪些省份？", ["城镇调查失业率4.6%", "5%以内"], ["5.2%"]),
+        (
+            "哪些省份去年城镇新增就业超过60万人？",
+            ["城镇新增就业65万人"],
+            ["城镇新增就业54.58万人", "增长65%"],
+        ),
+    ],
+)
+def test_a_bounded_figure_is_held_by_any_figure_within_the_bound(
+    question: str, held: list[str], not_held: list[str], library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison(question, library, reports)
+    assert found is not None and len(found.figures) == 1 and found.figures[0].bound
+    assert all(found.figures[0].held_by(said) for said in held)
+    assert not any(found.figures[0].held_by(said) for said in not_held)
 
 
 def test_a_group_of_provinces_named_is_its_provinces_in_the_library(
