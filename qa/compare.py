@@ -97,6 +97,8 @@ COORDINATION = re.compile(r"[和与及、跟]|以及|还有")
 # A list of years: 2014年和2020年, 2014、2020年 (a range, 2021至2025年, is one period).
 _YEAR_AT = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)|([〇零一二三四五六七八九]{4})(?=年)")
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+# 「…？2020年呢？」: the same question asked again of another year.
+YEAR_AGAIN = re.compile(r"^年?(?:的|又|那)?呢\s*[?？]?\s*$")
 YEAR_LIST = re.compile(r"^年?(?:的)?(?:和|与|及|以及|跟|同|、|,|对比|相比|比|还有|或|vs)$")
 # A figure the question states (5%左右, 1600亿斤, 45万人), not a year: a row must quote it.
 FIGURE = re.compile(
@@ -174,8 +176,11 @@ def _named_years(normalized: str) -> list[tuple[int, int, int]]:
 
 
 def year_list(normalized: str) -> bool:
-    """Whether the question names two or more years as a list (2014年和2020年), not a range."""
+    """Whether the question names two or more years as a list (2014年和2020年), not a range, or asks
+    again of another year at its end (「罗湖2014年新增了多少学位?2020年呢?」)."""
     years = _named_years(normalized)
+    if len(years) >= 2 and years[-1][0] != years[0][0] and YEAR_AGAIN.match(normalized[years[-1][2] :]):
+        return True
     return any(
         a[0] != b[0] and YEAR_LIST.match(normalized[a[2] : b[1]].strip())
         for a, b in itertools.pairwise(years)
@@ -335,7 +340,11 @@ def recognise(
     asks_each = (bool(words) and not joined) or bool(ranking)
     # Two regions listed (江苏和浙江…) compare them even when the library has a report of only one: the
     # table then says which it lacks.
-    listed = len(covered) >= 2 or (bool(covered) and names_listed(normalized, places))
+    listed = (
+        len(covered) >= 2
+        or (bool(covered) and names_listed(normalized, places))
+        or len({m.region for m in group_mentions(normalized)}) >= 2  # 长三角各省市
+    )
     if len(named) >= 2 and (asks_each or (listed and not RELATION.search(normalized))):
         cues.append("regions")
     if year_list(normalized):

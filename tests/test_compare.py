@@ -93,6 +93,8 @@ def comparison(
         ("2026年全国各省外贸进出口的增长目标各是多少？", "group"),  # 全国各省: the provinces; 外贸
         ("湘鄂赣三省去年进出口分别增长了多少？", "regions"),  # short names run before 三省
         ("江苏和浙江今年计划新增电力装机多少千瓦？", "regions"),  # listed; the library lacks 江苏
+        ("长三角各省市去年新增了多少家高新技术企业？", "regions"),  # a group name; only 浙江 in the library
+        ("罗湖2014年新增了多少个中小学学位？2020年呢？", "years"),  # asked again of another year
     ],
 )
 def test_comparisons_are_recognised(
