@@ -16,12 +16,14 @@ That last decision is made by a logistic model (``RowModel``, ``qa/row_model.jso
 each of the row's first candidates: how much of the row question one clause states, whether it holds
 every figure the question states and a figure at all when one is asked, whether it speaks of the
 period asked (one year, a five-year period, no other year), whether its figure is counted in the
-measure word asked (多少户, not 1.84万个), how the report's best passage ranks against the other
-reports' and how fully the row states the fact against the fullest row (reports word the same
-indicator alike). The row quotes its most probable candidate when that is at least the model's
-threshold. The model is fitted by ``python -m eval.row_model`` on comparison questions already looked
-at (never on a frozen test split or a fresh held-out set); its features are general properties of a
-quote and a question, not words of any report.
+measure word asked (多少户, not 1.84万个), which words stand before its figure, and how fully the row
+states the fact against the fullest row (reports word the same indicator alike). Where the candidate
+ranked among the single answer's is no feature: it tied the choice to that order, and a right sentence
+ranked second lost to a wrong one ranked first (eval/results/compare-heldout.md). The row quotes its
+most probable candidate when that is at least the model's threshold. The model is fitted by
+``python -m eval.row_model`` on comparison questions already looked at (never on a frozen test split
+or a fresh held-out set); its features are general properties of a quote and a question, not words of
+any report.
 """
 
 from __future__ import annotations
@@ -92,10 +94,6 @@ FEATURES = (
     "other_year",  # 1 if the sentence names a year the question does not ask about (2030年)
     "measure_asked",  # 1 if the question asks for its figure in a measure word (多少户)
     "measure_given",  # 1 if the best clause counts a figure in it
-    "candidate_rank",  # 1 / (1 + rank among the row's candidates)
-    "passage_rank",  # 1 / (1 + rank of the passage the sentence came from)
-    "score_vs_best",  # the sentence's candidate score over the row's best
-    "report_relevance",  # the report's best passage's fused score over the best report's
     "length",  # the sentence's length, in hundreds of characters (capped at 3)
     "figure_coverage",  # best share of the question's words in the words right before one figure
     "figure_extra",  # weight of the other words before that figure (装备 in 规上装备工业增加值增长8.4%)
@@ -238,8 +236,8 @@ def candidate_features(
     in_run: bool = False,
     at_run_end: bool = False,
 ) -> list[float]:
-    """The features of one candidate that depend on it alone (``FEATURES``; the row-relative ones —
-    ranks, scores against the row's best and the other rows — are set by ``row_candidates``).
+    """The features of one candidate that depend on it alone (``FEATURES``; coverage against the fullest
+    row is set by ``row_candidates``).
     ``in_run``: the sentence's paragraph is in a five-year review (``five_year_run``); ``at_run_end``:
     the year asked is the one its report reviews, where such a review ends."""
     one_year = bool(query.years or query.relative) and not query.periods
@@ -293,10 +291,6 @@ def candidate_features(
         float(bool(years - allowed_years)),
         float(measure is not None),
         float(measure is not None and counted_as_asked(best_clause, measure.group(1))),
-        0.0,  # candidate_rank
-        1.0 / (1 + sentence.hit_rank),
-        0.0,  # score_vs_best
-        0.0,  # report_relevance
         min(len(sentence.text) / 100, 3.0),
         figure_coverage,
         figure_extra,
@@ -361,20 +355,12 @@ def row_candidates(
             ],
             dtype=float,
         ).reshape(len(sentences), len(FEATURES))
-        if len(sentences):
-            best_score = max(sentences[0].score, 1e-9)
-            features[:, index["candidate_rank"]] = 1.0 / (1 + np.arange(len(sentences)))
-            features[:, index["score_vs_best"]] = [s.score / best_score for s in sentences]
         rows.append(RowCandidates(doc_id, asked, own, tuple(sentences), features))
-    best_report = max((r.hits[0].score for r in rows if r.hits), default=0.0)
     fullest = max(
         (float(r.features[:, index["stated_coverage"]].max()) for r in rows if len(r.sentences)), default=0.0
     )
     for r in rows:
         if len(r.sentences):
-            r.features[:, index["report_relevance"]] = (
-                r.hits[0].score / best_report if best_report > 0 else 0.0
-            )
             r.features[:, index["coverage_vs_fullest"]] = (
                 r.features[:, index["stated_coverage"]] / fullest if fullest > 0 else 0.0
             )

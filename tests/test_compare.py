@@ -472,10 +472,14 @@ def test_a_row_quotes_its_most_probable_candidate_from_the_threshold_on(small: A
     shipped = row_model()
     never = RowModel(shipped.features, shipped.mean, shipped.scale, shipped.weights, shipped.bias, 1.01)
     assert not any(e.verdict.found for e in row_evidence(*args, model=never))
-    # A model that only likes the last candidate it is shown quotes that one.
-    last = np.zeros(len(FEATURES))
-    last[FEATURES.index("candidate_rank")] = -1.0
-    picky = RowModel(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)), last, 0.0, 0.0)
-    for row, evidence in zip(row_candidates(*args), row_evidence(*args, model=picky), strict=True):
+
+    # A model that likes each candidate more than the one before quotes the last one shown.
+    class Later:
+        threshold = 0.0
+
+        def probability(self, x: np.ndarray) -> np.ndarray:
+            return np.arange(len(x), dtype=float) / len(x)
+
+    for row, evidence in zip(row_candidates(*args), row_evidence(*args, model=Later()), strict=True):
         if row.sentences:
             assert evidence.verdict.candidates[0] == row.sentences[-1]
