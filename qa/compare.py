@@ -137,13 +137,15 @@ class StatedFigure:
     unit: str
     bound: str  # ">=", "<=" or "" (as written only)
 
-    def held_by(self, said: str) -> bool:
-        """Whether ``said`` (normalised, spaces removed) holds the figure."""
+    def held_by(self, said: str, at: int | None = None) -> bool:
+        """Whether ``said`` (normalised, spaces removed) holds the figure; a bound is checked against the
+        figure starting at ``at`` only, when given (the one of the indicator asked)."""
         if re.search(self.pattern, said):
             return True
         if not self.bound:
             return False
-        for match in FIGURE.finditer(said):
+        found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
+        for match in found:
             if match.group(2) != self.unit or (match.group(3) == "左右" and self.bound == "<="):
                 continue
             value = float(match.group(1))

@@ -254,6 +254,7 @@ def candidate_features(
         return several == bool(query.periods)
 
     measure = ASKED_MEASURE.search(comparison.question)
+    total = sum(weights.weight(t) for t in set(content.tokens)) or 1.0
     best_clause, best, stated = "", -1.0, 0.0
     figures_stated = not comparison.figures
     for clause in clauses(sentence.text):
@@ -261,7 +262,10 @@ def candidate_features(
         coverage = weights.coverage(content, weights.tokens(clause))
         if coverage > best:
             best, best_clause = coverage, said
-        holds_figures = all(figure.held_by(said) for figure in comparison.figures)
+        # A bound (低于5%) is held by the clause's figure of the indicator asked, not by any other
+        # figure of the same unit beside it (CPI微降0.1%，城镇调查失业率5.2%).
+        at = figure_words(content, weights, said, total)[2] if comparison.figures else None
+        holds_figures = all(figure.held_by(said, at) for figure in comparison.figures)
         figures_stated = figures_stated or holds_figures
         if not holds_figures or (query.kind == "figure" and not _DIGIT.search(said)):
             continue
@@ -270,11 +274,10 @@ def candidate_features(
         stated = max(stated, coverage)
     tokens = weights.tokens(sentence.text)
     covered = weights.covered(content, tokens)
-    total = sum(weights.weight(t) for t in set(content.tokens)) or 1.0
     missing = max((weights.weight(t) for t in set(content.tokens) - covered), default=0.0)
     period_right = period_fits(best_clause, best_clause)
     years = {int(y) for y in _YEAR_NAMED.findall(normalize(sentence.text))}
-    figure_coverage, figure_extra = figure_words(content, weights, best_clause, total)
+    figure_coverage, figure_extra, _ = figure_words(content, weights, best_clause, total)
     before = normalize(sentence.paragraph.text[: sentence.start])
     later = any(
         not m.group().startswith(tuple(str(y) for y in allowed_years)) for m in LATER_GOAL.finditer(before)
@@ -298,23 +301,26 @@ def candidate_features(
     ]
 
 
-def figure_words(content: Query, weights: TermWeights, clause: str, total: float) -> tuple[float, float]:
+def figure_words(
+    content: Query, weights: TermWeights, clause: str, total: float
+) -> tuple[float, float, int | None]:
     """For the figure of ``clause`` whose preceding words (back to the figure before) hold most of the
-    question's words: that share, and the weight of the other words there (as a share of the
-    question's) — 规上装备工业增加值增长8.4% answers 规上工业增加值 with 装备 too many."""
+    question's words: that share, the weight of the other words there (as a share of the question's) —
+    规上装备工业增加值增长8.4% answers 规上工业增加值 with 装备 too many — and where the figure starts
+    (None when no figure follows any of the question's words)."""
     asked = set(content.tokens) | set(content.expansions)
     for _, terms in content.alternatives:
         for term in terms:
             asked |= term
-    best, extra, start = 0.0, 0.0, 0
+    best, extra, at, start = 0.0, 0.0, None, 0
     for match in A_FIGURE.finditer(clause):
         words = weights.tokens(clause[start : match.start()])
         start = match.end()
         coverage = weights.coverage(content, words)
         if coverage > best:
             other = sum(weights.weight(t) for t in words - asked if not _DIGIT.search(t))
-            best, extra = coverage, min(other / total, 3.0)
-    return best, extra
+            best, extra, at = coverage, min(other / total, 3.0), match.start()
+    return best, extra, at
 
 
 def row_candidates(

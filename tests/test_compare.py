@@ -483,3 +483,14 @@ def test_a_row_quotes_its_most_probable_candidate_from_the_threshold_on(small: A
     for row, evidence in zip(row_candidates(*args), row_evidence(*args, model=Later()), strict=True):
         if row.sentences:
             assert evidence.verdict.candidates[0] == row.sentences[-1]
+
+
+def test_a_bound_is_held_by_the_figure_of_the_indicator_asked(
+    library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison("去年城镇调查失业率低于5%的有哪些省份？", library, reports)
+    assert found is not None
+    said = "CPI微降0.1%，城镇调查失业率5.2%"
+    bound = found.figures[0]
+    assert bound.held_by(said)  # some figure of the unit is below 5%: CPI's
+    assert not bound.held_by(said, said.index("5.2"))  # the rate asked is not
