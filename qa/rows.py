@@ -12,18 +12,18 @@ read in that report. A table row then has to pass more than a single answer does
 alone in its cell, without neighbouring quotes to put a loose match in context: it must state the
 fact asked, of the indicator asked, for the time asked.
 
-That last decision is made by a logistic model (``RowModel``, ``qa/row_model.json``) over features of
-each of the row's first candidates: how much of the row question one clause states, whether it holds
-every figure the question states and a figure at all when one is asked, whether it speaks of the
-period asked (one year, a five-year period, no other year), whether its figure is counted in the
-measure word asked (多少户, not 1.84万个), which words stand before its figure, and how fully the row
-states the fact against the fullest row (reports word the same indicator alike). Where the candidate
-ranked among the single answer's is no feature: it tied the choice to that order, and a right sentence
-ranked second lost to a wrong one ranked first (eval/results/compare-heldout.md). The row quotes its
-most probable candidate when that is at least the model's threshold. The model is fitted by
-``python -m eval.row_model`` on comparison questions already looked at (never on a frozen test split
-or a fresh held-out set); its features are general properties of a quote and a question, not words of
-any report.
+That last decision is made by a logistic model (``RowModel``, ``qa/row_model.json``) over features
+of each of the row's first candidates: how much of the row question one clause states, whether it
+holds every figure the question states and a figure at all when one is asked, whether it speaks of
+the period asked (one year or five, no other year, a plan's goal only when a goal is asked),
+whether its figure is counted in the measure word asked (多少户, not 1.84万个), which words stand
+before its figure, and how fully the row states the fact against the fullest row (reports word the
+same indicator alike). Where the candidate ranked among the single answer's is no feature: it tied
+the choice to that order, and a right sentence ranked second lost to a wrong one ranked first
+(eval/results/compare-heldout.md). The row quotes its most probable candidate when that is at
+least the model's threshold. The model is fitted by ``python -m eval.row_model`` on comparison
+questions already looked at (never on a frozen test split or a fresh held-out set); its features
+are general properties of a quote and a question, not words of any report.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ FROM_TO = re.compile(r"(?:从|由)[^，,；;。]*?\d[^，,；;。]*?(?:到|至)[
 CHANGE = re.compile(r"增长|增速|增幅|提高|提升|下降|降低|减少|涨|降了|增加了多少")
 ASKED_MEASURE = re.compile(rf"(?:多少|几)(?:[万亿千百十]*)({MEASURE_WORDS})")
 # The candidates of a row the model reads (best first by the single answer's score). 3, 5 and 8 gave the
-# same held-out figures (leave one set out: recall 0.845-0.846, precision 0.901-0.903).
+# same held-out figures at 372a532 (leave one set out: recall 0.845-0.846, precision 0.901-0.903).
 ROW_CANDIDATES = 5
 ROW_MODEL = Path(__file__).with_name("row_model.json")
 # The model's decision (``row_evidence``); off only to measure what it adds (eval.compare): each row is
@@ -98,6 +98,8 @@ FEATURES = (
     "figure_coverage",  # best share of the question's words in the words right before one figure
     "figure_extra",  # weight of the other words before that figure (装备 in 规上装备工业增加值增长8.4%)
     "later_years",  # 1 if the paragraph before the sentence sets a later goal (“十五五”, 到2030年)
+    "period_clash",  # 1 if the paragraph plans where the question asks what was done, or the reverse
+    "untimed_plan",  # 1 if the question names no time and the paragraph plans (a goal, not a level)
 )
 
 
@@ -298,6 +300,12 @@ def candidate_features(
         figure_coverage,
         figure_extra,
         float(later),
+        float({query.period, sentence.paragraph.period} == {"plan", "review"}),
+        float(
+            sentence.paragraph.period == "plan"
+            and query.period == "unknown"
+            and not (query.years or query.relative or query.periods)
+        ),
     ]
 
 

@@ -35,6 +35,7 @@ from qa.retrieve import retrieve
 from qa.rows import (
     FEATURES,
     RowModel,
+    candidate_features,
     clauses,
     content_query,
     counted_as_asked,
@@ -494,3 +495,24 @@ def test_a_bound_is_held_by_the_figure_of_the_indicator_asked(
     bound = found.figures[0]
     assert bound.held_by(said)  # some figure of the unit is below 5%: CPI's
     assert not bound.held_by(said, said.index("5.2"))  # the rate asked is not
+
+
+def test_a_goal_is_no_answer_to_a_question_about_what_was_done_or_what_is(small: Answerer) -> None:
+    """A sentence of a plan paragraph is flagged for a question asking about the past (去年) and for one
+    naming no time at all (人均预期寿命最高: the level reached, not a goal); not for one asking a goal."""
+    from qa.quote import Sentence
+
+    plan = next(p for p in small.stored.paragraphs.values() if p.period == "plan" and p.kind == "body")
+    sentence = Sentence(plan, 0, len(plan.text), 0, 1.0, 1.0)
+    features = {}
+    for question in ("各省去年新增就业多少？", "哪个省的人均预期寿命最高？", "各省今年的就业目标是多少？"):
+        found = recognise(normalize(question), small.library, small.stored.reports)
+        assert found is not None
+        query = small.analyse(found.question)
+        values = candidate_features(found, query, content_query(query), small.weights, sentence, {2025, 2026})
+        features[question] = (values[FEATURES.index("period_clash")], values[FEATURES.index("untimed_plan")])
+    assert features == {
+        "各省去年新增就业多少？": (1.0, 0.0),
+        "哪个省的人均预期寿命最高？": (0.0, 1.0),
+        "各省今年的就业目标是多少？": (0.0, 0.0),
+    }
