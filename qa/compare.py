@@ -317,7 +317,8 @@ def recognise(
 
     ``reports``: the library's reports by id; ``doc_ids``: the user's choice (None: all).
     """
-    mentions = library.mentions(normalized) + group_mentions(normalized)
+    grouped = group_mentions(normalized)
+    mentions = library.mentions(normalized) + grouped
     named = _independent(mentions)
     covered = [m for m in named if library.covers(m.region)]
     groups = [
@@ -345,7 +346,7 @@ def recognise(
     listed = (
         len(covered) >= 2
         or (bool(covered) and names_listed(normalized, places))
-        or len({m.region for m in group_mentions(normalized)}) >= 2  # 长三角各省市
+        or len({m.region for m in grouped}) >= 2  # 长三角各省市
     )
     if len(named) >= 2 and (asks_each or (listed and not RELATION.search(normalized))):
         cues.append("regions")

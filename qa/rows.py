@@ -342,6 +342,8 @@ def row_candidates(
     """Each compared report's candidates (as a single answer restricted to it would quote them, none
     when it would refuse) and their features, in row order."""
     index = {name: i for i, name in enumerate(FEATURES)}
+    # The same for every report: a row question differs only in its years, which content leaves out.
+    content = content_query(query)
     rows: list[RowCandidates] = []
     for doc_id in comparison.doc_ids:
         report = stored.reports[doc_id]
@@ -352,7 +354,6 @@ def row_candidates(
         )
         sentences = verdict.candidates[:ROW_CANDIDATES] if verdict.found else ()
         allowed = _allowed_years(asked, report.reviews, tuple(report.plans))
-        content = content_query(asked)
         features = np.array(
             [
                 candidate_features(
