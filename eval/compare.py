@@ -2,7 +2,7 @@
 
     .venv/bin/python -m eval.compare                  # both splits, speed; writes eval/results/compare.md
     .venv/bin/python -m eval.compare --split tune     # the tune split only (while tuning; no file written)
-    .venv/bin/python -m eval.compare --no-speed       # skip the 31-report speed run
+    .venv/bin/python -m eval.compare --no-speed       # skip the 31-report speed run (nothing written)
 
 Input: ``eval/datasets/compare_qa.jsonl`` — comparison questions with, per report in the scope they ask
 about, the verbatim span that answers (anchored to lines of the report file) or none, and plain
@@ -463,7 +463,9 @@ def main(argv: list[str] | None = None) -> int:
         default=DATASET,
         help="question file (default: compare_qa.jsonl; compare_heldout.jsonl holds the split 'heldout')",
     )
-    parser.add_argument("--no-speed", action="store_true", help="skip the 31-report speed run")
+    parser.add_argument(
+        "--no-speed", action="store_true", help="skip the 31-report speed run (no results file is written)"
+    )
     args = parser.parse_args(argv)
     setup_logging(quiet=True)
     settings = load_settings().replace(corpus_dir=LIBRARY_CORPUS, index_dir=CACHE / "library-index")
@@ -503,7 +505,8 @@ def main(argv: list[str] | None = None) -> int:
             f"speed  one comparison over 31 reports: p50 {figures['speed']['p50_ms_31']} ms "
             f"(31 single answers instead: {figures['speed']['separate_single_answers_ms']} ms)"
         )
-    if args.split == "all" and args.dataset == DATASET:
+    # Only a complete run replaces the recorded figures: one without speed would drop that section.
+    if args.split == "all" and args.dataset == DATASET and not args.no_speed:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "compare.md").write_text(markdown(figures, meta), encoding="utf-8")
         (RESULTS / "compare.json").write_text(
