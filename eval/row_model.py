@@ -123,11 +123,9 @@ def fit(rows: list[LabelledRow]) -> RowModel:
 
 
 def decide(model: RowModel, row: LabelledRow) -> tuple[float, int]:
-    """The row's best candidate's probability and index (0.0, -1 without candidates)."""
-    if not len(row.features):
-        return 0.0, -1
-    p = model.probability(row.features)
-    return float(p.max()), int(p.argmax())
+    """The row's best candidate's probability and index (0.0, -1 without candidates), as ``qa.rows``
+    decides."""
+    return model.best(row.features)
 
 
 def figures(decisions: list[tuple[LabelledRow, float, int]], threshold: float) -> dict[str, float]:

@@ -94,6 +94,8 @@ RELATION = re.compile(
 )
 # Items coordinated in the question: 分别/对比 then distribute over them, inside one report.
 COORDINATION = re.compile(r"[和与及、跟]|以及|还有")
+# What may stand between two names listed: conjunctions, or nothing (湘鄂赣).
+LIST_GAP = re.compile(rf"(?:{COORDINATION.pattern}|\s)*")
 # A list of years: 2014年和2020年, 2014、2020年 (a range, 2021至2025年, is one period).
 _YEAR_AT = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)|([〇零一二三四五六七八九]{4})(?=年)")
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -284,9 +286,9 @@ def _strip(normalized: str, spans: Iterable[tuple[int, int]], blank: str = " ") 
 
 def names_listed(normalized: str, spans: list[tuple[int, int]]) -> bool:
     """Whether two of the names at ``spans`` stand side by side as a list (江苏和浙江, 湘鄂赣)."""
-    gap = re.compile(rf"(?:{COORDINATION.pattern}|\s)*")
     return any(
-        a[1] <= b[0] and gap.fullmatch(normalized[a[1] : b[0]]) for a, b in itertools.pairwise(sorted(spans))
+        a[1] <= b[0] and LIST_GAP.fullmatch(normalized[a[1] : b[0]])
+        for a, b in itertools.pairwise(sorted(spans))
     )
 
 

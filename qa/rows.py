@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -136,6 +135,14 @@ class RowModel:
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self.mean) / self.scale) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-z))
+
+    def best(self, x: np.ndarray) -> tuple[float, int]:
+        """The most probable candidate's probability and index among ``x``'s rows ((0.0, -1) for none)."""
+        if not len(x):
+            return 0.0, -1
+        probability = self.probability(x)
+        best = int(np.argmax(probability))
+        return float(probability[best]), best
 
     def to_dict(self) -> dict:
         return {
@@ -399,17 +406,13 @@ def row_evidence(
     model = model or row_model()
     found = []
     for row in row_candidates(stored, comparison, query, hits, weights, refusal):
-        if not row.sentences:
-            verdict = Verdict(False, (), "报告中没有找到这一项。")
-        elif not checks:
+        probability, best = model.best(row.features)
+        if row.sentences and not checks:
             verdict = Verdict(True, row.sentences)
+        elif row.sentences and probability >= model.threshold:
+            order = [best, *(i for i in range(len(row.sentences)) if i != best)]
+            verdict = Verdict(True, tuple(row.sentences[i] for i in order))
         else:
-            probability = model.probability(row.features)
-            best = int(np.argmax(probability))
-            if probability[best] >= model.threshold and math.isfinite(probability[best]):
-                order = [best, *(i for i in range(len(row.sentences)) if i != best)]
-                verdict = Verdict(True, tuple(row.sentences[i] for i in order))
-            else:
-                verdict = Verdict(False, (), "报告中没有找到这一项。")
+            verdict = Verdict(False, (), "报告中没有找到这一项。")
         found.append(RowEvidence(row.doc_id, row.query, row.hits, verdict))
     return found

@@ -475,13 +475,12 @@ def test_a_row_quotes_its_most_probable_candidate_from_the_threshold_on(small: A
     assert not any(e.verdict.found for e in row_evidence(*args, model=never))
 
     # A model that likes each candidate more than the one before quotes the last one shown.
-    class Later:
-        threshold = 0.0
-
+    class Later(RowModel):
         def probability(self, x: np.ndarray) -> np.ndarray:
             return np.arange(len(x), dtype=float) / len(x)
 
-    for row, evidence in zip(row_candidates(*args), row_evidence(*args, model=Later()), strict=True):
+    later = Later(shipped.features, shipped.mean, shipped.scale, shipped.weights, shipped.bias, 0.0)
+    for row, evidence in zip(row_candidates(*args), row_evidence(*args, model=later), strict=True):
         if row.sentences:
             assert evidence.verdict.candidates[0] == row.sentences[-1]
 
