@@ -91,6 +91,9 @@ class CompareItem:
     split: str
     rows: tuple[GoldRow, ...]  # one per report the question asks about
     missing: tuple[str, ...] = ()  # regions it names that the library has no report of
+    # A ranking question's reports with the highest (lowest) figure, [] when the reports' figures cannot
+    # be ranked (units or periods differ, a bound); None when the set gives no winner.
+    winner: tuple[str, ...] | None = None
 
 
 def load_compare(path: Path = DATASET) -> list[CompareItem]:
@@ -117,6 +120,7 @@ def load_compare(path: Path = DATASET) -> list[CompareItem]:
                         for g in row.get("rows", ())
                     ),
                     tuple(row.get("missing", ())),
+                    tuple(row["winner"]) if row.get("winner") is not None else None,
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
@@ -153,6 +157,27 @@ def validate_compare(items: list[CompareItem], corpus_dir: Path) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Scoring
+
+
+def winner_figures(comparisons: list[Asked]) -> dict:
+    """Ranking questions whose set gives a winner (``CompareItem.winner``): how many the answer names
+    a winner for, how many of those are right (every winner named is one of the set's), and how many
+    of the questions with a winner get it."""
+    judged = [a for a in comparisons if a.item.winner is not None]
+    named = [a for a in judged if a.answer.ranking and a.answer.ranking.winners]
+    right = [a for a in named if a.item.winner and set(a.answer.ranking.winners) <= set(a.item.winner)]
+    with_winner = [a for a in judged if a.item.winner]
+    return {
+        "ranking_questions_judged": len(judged),
+        "winners_named": len(named),
+        "winners_right": len(right),
+        "winner_recall": round(len(right) / len(with_winner), 4) if with_winner else None,
+        "wrong_winners": [
+            f"{a.item.id}: named {','.join(a.answer.ranking.winners)}, set {','.join(a.item.winner) or '—'}"
+            for a in named
+            if a not in right
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -251,6 +276,7 @@ def score(asked: list[Asked], plain_other: dict[str, list[bool]], by_kind: bool 
         "not_recognised": [a.item.id for a in comparisons if not a.answer.rows],
         "tables_for_plain": [a.item.id for a in plain if a.answer.rows],
     }
+    figures |= winner_figures(comparisons)
     for kind, group in sorted(by_type.items()) if by_kind else ():
         sub = score(group, {}, by_kind=False)
         figures["by_type"][kind] = {
@@ -499,6 +525,11 @@ def main(argv: list[str] | None = None) -> int:
             f"precision {f['row_precision']}  wrongly filled {f['wrongly_filled']}  "
             f"integrity {f['integrity']}  p50 {f['latency_p50_ms']} ms"
         )
+        if f["ranking_questions_judged"]:
+            print(
+                f"       ranking: winners named {f['winners_named']} of {f['ranking_questions_judged']}, "
+                f"right {f['winners_right']}; winner recall {f['winner_recall']}"
+            )
     if not args.no_speed:
         figures["speed"] = speed(settings, answerer)
         print(
