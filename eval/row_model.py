@@ -5,9 +5,10 @@ and its cross-validated figures out.
     .venv/bin/python -m eval.row_model --cv     # the figures only (nothing written)
 
 Input: the comparison questions of the sets already read and tuned on — the tune split of
-``eval/datasets/compare_qa.jsonl`` and the fresh sets ``compare_heldout.jsonl`` to ``compare_heldout5.jsonl``
-(each read once before it was used here; eval/results/compare-heldout.md).
-Never the test split of ``compare_qa.jsonl`` nor a later fresh set: those judge the model. The 17-report
+``eval/datasets/compare_qa.jsonl`` and the fresh sets ``compare_heldout.jsonl`` to ``compare_heldout9.jsonl``
+(each read once for a decision before it was used here; eval/results/compare-heldout.md).
+Never the test split of ``compare_qa.jsonl`` nor a later fresh set (``compare_heldout10.jsonl`` on): those
+judge the model. The 17-report
 library indexed with the real model (``eval/.cache/library-index``, as ``python -m eval.compare``).
 
 Each row's candidates (``qa.rows.row_candidates``: the single answer's first ``ROW_CANDIDATES``
@@ -56,6 +57,10 @@ TRAINING = (
     ("heldout3", DATASETS / "compare_heldout3.jsonl", "heldout3"),
     ("heldout4", DATASETS / "compare_heldout4.jsonl", "heldout4"),
     ("heldout5", DATASETS / "compare_heldout5.jsonl", "heldout5"),
+    ("heldout6", DATASETS / "compare_heldout6.jsonl", "heldout6"),
+    ("heldout7", DATASETS / "compare_heldout7.jsonl", "heldout7"),
+    ("heldout8", DATASETS / "compare_heldout8.jsonl", "heldout8"),
+    ("heldout9", DATASETS / "compare_heldout9.jsonl", "heldout9"),
 )
 # Issue 17's targets for rows, which the threshold is set to come closest to (``best_threshold``).
 RECALL, PRECISION, WRONGLY_FILLED = 0.85, 0.90, 0.05

@@ -187,7 +187,7 @@ class OnnxEmbedder:
         except Exception as error:  # a damaged cache: say where, and how to recover
             raise ModelLoadError(
                 f"cannot load the ONNX model in {folder}: {str(error).strip()[:200]} — delete that "
-                "folder to export it again, or set backend = \"torch\""
+                'folder to export it again, or set backend = "torch"'
             ) from None
         self._passage_session: OnnxSession | None = None
         self.dimension = self._query_session.dimension

@@ -166,6 +166,6 @@ def _verify(folder: Path, filename: str, reference: np.ndarray, minimum: float) 
     if cosine < minimum:
         raise ModelLoadError(
             f"the ONNX export {filename} gives vectors at cosine {cosine:.4f} from the torch model "
-            f"(needs ≥ {minimum}) — use backend = \"torch\""
+            f'(needs ≥ {minimum}) — use backend = "torch"'
         )
     return round(cosine, 6)

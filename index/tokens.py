@@ -54,6 +54,11 @@ def _tagger() -> jieba.posseg.POSTokenizer:
     return jieba.posseg.dt  # built on jieba.dt when the module loads
 
 
+def tagged(normalized_text: str) -> list[tuple[str, str]]:
+    """jieba's words of already-normalised text with their part-of-speech tags (n, v, vn, …)."""
+    return [(pair.word, pair.flag) for pair in _tagger().cut(normalized_text)]
+
+
 # The most common Chinese surnames (over 85% of the population) and compound ones: jieba tags
 # common words as persons too (智慧, 惠民, 荣获 are nr), so a two- or three-character nr word counts
 # as a name only when it starts with a surname.

@@ -40,7 +40,7 @@ def display_width(text: str) -> int:
 
 def format_table(answer: Answer) -> str:
     """A comparison for a terminal: one line per report (region, year, its quote with [n] or 未找到),
-    then the citations and what the library lacks."""
+    then the citations, the ranking (哪个…最高) and what the library lacks."""
     regions = [row.region or row.doc_id for row in answer.rows]
     width = max(display_width(r) for r in [*regions, "地区"])
     lines = [f"{'地区'}{' ' * (width - display_width('地区'))}  年份  报告原文"]
@@ -49,6 +49,8 @@ def format_table(answer: Answer) -> str:
         lines.append(f"{region}{' ' * (width - display_width(region))}  {row.year or '':<4}  {said}")
     if answer.citations:
         lines += ["", *(f"[{c.n}] {citation_label(c)}" for c in answer.citations)]
+    if answer.ranking:
+        lines += ["", answer.ranking.said]
     if answer.reason:
         lines += ["", answer.reason]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -38,9 +39,10 @@ from qa.compare import (
 from qa.fuse import Hit, fuse
 from qa.passage import windows
 from qa.quote import CANDIDATE_PASSAGES, Sentence, TermWeights, candidate_sentences, choose_quotes
+from qa.rank import Ranking, rank
 from qa.refuse import Refusal, Verdict
 from qa.retrieve import Scores, retrieve
-from qa.rows import row_evidence
+from qa.rows import content_query, row_evidence
 from qa.scope import Library
 
 log = logging.getLogger(__name__)
@@ -98,9 +100,22 @@ class Answer:
     reason: str = ""
     # A comparison (qa.compare): one row per report compared, in order; empty for a single answer.
     rows: tuple[Row, ...] = ()
+    # A ranking comparison (哪个…最高): the winner when the rows' figures can be compared, else why not.
+    ranking: Ranking | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The answer as JSON-ready data: an open bound of a ranked figure (超过60万人) is null."""
+        return _finite(dataclasses.asdict(self))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_finite(item) for item in value)
+    return value
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -342,9 +357,15 @@ class Answerer:
         that report is, then held to the row checks of ``qa.compare``; the passages are the best over all
         the reports compared."""
         query, scores, hits, fused = self.comparison_search(comparison)
+        labels = {
+            doc_id: report.region or report_label(report.title, report.region)
+            for doc_id, report in self.stored.reports.items()
+            if doc_id in comparison.doc_ids
+        }
         rows: list[Row] = []
         quotes: list[Quote] = []
         citations: list[Citation] = []
+        quoted: list[tuple[str, str, int, Sentence]] = []
         for evidence in row_evidence(self.stored, comparison, query, hits, self.weights, self.refusal):
             report = self.stored.reports[evidence.doc_id]
             if not evidence.verdict.found:
@@ -354,16 +375,29 @@ class Answerer:
             citations.append(self.citation(len(citations) + 1, sentence))
             quotes.append(Quote(sentence.text, len(citations)))
             rows.append(Row(report.doc_id, report.region, report.year, True, sentence.text, len(citations)))
+            quoted.append((report.doc_id, labels[report.doc_id], len(citations), sentence))
         passages = self.passages(query, top_hits(fused, scores, HITS_PER_PASSAGE * top_k), top_k)
         found = bool(quotes)
-        note = missing_note(comparison, doc_ids)
-        labels = {
-            doc_id: report.region or report_label(report.title, report.region)
-            for doc_id, report in self.stored.reports.items()
-            if doc_id in comparison.doc_ids
-        }
+        ranking = rank(
+            self.stored,
+            comparison.most,
+            comparison.question,
+            content_query(query),
+            self.weights,
+            quoted,
+            [labels[row.doc_id] for row in rows if not row.found],
+        )
+        note = " ".join(
+            part
+            for part in (ranking.said if ranking and found else "", missing_note(comparison, doc_ids))
+            if part
+        )
         table = table_markdown(rows, labels, [f"[{c.n}] {citation_label(c)}" for c in citations], note)
-        markdown = table if found else f"{NOT_FOUND}{note}\n\n{table_markdown(rows, labels, [])}"
+        markdown = (
+            table
+            if found
+            else f"{NOT_FOUND}{missing_note(comparison, doc_ids)}\n\n{table_markdown(rows, labels, [])}"
+        )
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(
             text,
@@ -373,8 +407,9 @@ class Answerer:
             tuple(citations),
             tuple(passages),
             round(elapsed, 2),
-            note,
+            missing_note(comparison, doc_ids),
             tuple(rows),
+            ranking if found else None,
         )
 
 

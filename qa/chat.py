@@ -35,6 +35,7 @@ from index.regions import LEVELS, by_full_name, is_common_word, lookup, short_na
 from index.store import StoredIndex
 from qa.answer import NOT_FOUND, Answer, Citation, citation_label, report_label
 from qa.compare import NOT_STATED, Row
+from qa.rank import describe
 
 # ---------------------------------------------------------------------------------------------
 # Escaping
@@ -352,14 +353,17 @@ def comparison_table(answer: Answer, stored: StoredIndex, first_source: int | No
 
 
 def comparison_parts(answer: Answer, stored: StoredIndex, first_source: int | None = None) -> list[str]:
-    """A comparison's message parts: the table, the citations, then the note (the regions named that
-    the library has no report of). When no report states it: 「报告中没有找到…」 and the note first,
+    """A comparison's message parts: the table, the citations, the ranking of a 「哪个…最高」 question
+    (its figures' markers clickable too), then the note (the regions named that the library has no
+    report of). When no report states it: 「报告中没有找到…」 and the note first,
     the table of 「未找到」 rows, then the related passages (which 「可能相关」 then offers)."""
     table = comparison_table(answer, stored, first_source)
     if not answer.found:
         first, *related = _not_found_parts(answer, stored)
         return [first, table, *related]
     parts = [table, citation_list(answer.citations)]
+    if answer.ranking:
+        parts.append(describe(answer.ranking, lambda n: citation_marker(n, first_source), escape_text))
     if answer.reason:
         parts.append(escape_text(answer.reason))
     return parts

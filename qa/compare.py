@@ -61,10 +61,11 @@ _LEVEL_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
 _LEVEL = "|".join(f"(?:{words})" for words, _ in _LEVEL_WORDS)
 # 各省, 每个省, 所有省份, 哪些省份, 哪几个省 (全国各地/全省各地 are not a group of reports: see below).
 GROUP = re.compile(rf"(?:各|每个|每一个|所有|全部|哪些|哪几个|哪几)(?:个)?(?P<level>{_LEVEL})")
-# 哪个省 asks for one report unless it asks which is highest: 「哪个省2025年增长最快」.
-RANKED_GROUP = re.compile(rf"(?:哪个|哪一个|哪)(?P<level>{_LEVEL})(?=.*[最更])")
+# 哪个省 asks for one report unless it asks which is highest (``ranked``): 「哪个省2025年增长最快」,
+# 「增长最快的是哪个省」.
+RANKED_GROUP = re.compile(rf"(?:哪个|哪一个|哪)(?P<level>{_LEVEL})")
 # 哪一年…最高: every year's report of the region.
-RANKED_SERIES = re.compile(r"哪一?年(?=.*[最更])")
+RANKED_SERIES = re.compile(r"哪一?年")
 # Words that place the group inside one region: 全国各地, 全省各市 (the report's own subdivisions). The
 # nation's own subdivisions are the provinces: 全国各省 is the group of provincial reports.
 WITHIN = re.compile(r"(?:全国|全省|全市|全区|全县|国内|世界|省内|市内|区内)$")
@@ -83,7 +84,8 @@ COMPARE = re.compile(
 DISTRIBUTE = re.compile(r"分别|各自")
 # 哪个…最高, 谁更快, 最多的是哪: the 哪/谁 and the 最X are comparison words (taken out of the row
 # question), what lies between them is what is compared.
-_MOST = r"[最更](?:高|快|多|大|低|少|慢|小|好|强|优|领先)"
+_MOST = r"[最更](?:高|快|多|大|长|低|少|慢|小|短|好|强|优|领先)"
+MOST = re.compile(_MOST)
 RANKING = re.compile(
     rf"(?P<which>哪一个|哪个|哪|谁).{{0,16}}?(?P<most>{_MOST})|(?P<most_first>{_MOST})的?是?(?P<which_last>哪|谁)"
 )
@@ -107,9 +109,18 @@ FIGURE = re.compile(
     r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|亿元|万元|亿斤|万吨|万人|万亩|万户|万|亿|元|个|人|家|所|吨|公里|千米|斤)"
     r"(左右|以上|以内|以下)?"
 )
-# Words before a figure that bound it (不低于6%, 超过10万人; 不超过, 低于).
-LOWER_BOUND = re.compile(r"(?:不低于|不少于|至少|超过|高于|大于|多于|达到|过)(?:了)?$")
-UPPER_BOUND = re.compile(r"(?:不高于|不超过|不到|低于|少于|小于|控制在)(?:了)?$")
+# Words before a figure that bound it, the figure itself in or out: 不低于6% (>=), 超过10万人 (>),
+# 不超过5% (<=), 低于5% (<).
+AT_LEAST = re.compile(r"(?:不低于|不少于|至少|达到)(?:了)?$")
+MORE_THAN = re.compile(r"(?:超过|高于|大于|多于|过)(?:了)?$")
+AT_MOST = re.compile(r"(?:不高于|不超过|控制在)(?:了)?$")
+LESS_THAN = re.compile(r"(?:不到|低于|少于|小于)(?:了)?$")
+_HOLDS = {
+    ">=": lambda value, bound: value >= bound,
+    ">": lambda value, bound: value > bound,
+    "<=": lambda value, bound: value <= bound,
+    "<": lambda value, bound: value < bound,
+}
 # What may stand around a stated figure in the quote without changing it: not another digit (5.5%
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
 _FIGURE_START = r"(?<![\d.])"
@@ -137,21 +148,21 @@ class StatedFigure:
     pattern: str  # a regular expression of the figure as written
     value: float
     unit: str
-    bound: str  # ">=", "<=" or "" (as written only)
+    bound: str  # ">=", ">", "<=", "<" or "" (as written only)
 
     def held_by(self, said: str, at: int | None = None) -> bool:
         """Whether ``said`` (normalised, spaces removed) holds the figure; a bound is checked against the
-        figure starting at ``at`` only, when given (the one of the indicator asked)."""
-        if re.search(self.pattern, said):
-            return True
+        figure starting at ``at`` only, when given (the one of the indicator asked). A figure of about
+        the bound (5%左右) is within an inclusive bound only (不超过5%, not 低于5%)."""
         if not self.bound:
-            return False
+            return bool(re.search(self.pattern, said))
+        if self.bound in (">=", "<=") and re.search(self.pattern, said):
+            return True
         found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
         for match in found:
             if match.group(2) != self.unit or (match.group(3) == "左右" and self.bound == "<="):
                 continue
-            value = float(match.group(1))
-            if (value >= self.value) if self.bound == ">=" else (value <= self.value):
+            if _HOLDS[self.bound](float(match.group(1)), self.value):
                 return True
         return False
 
@@ -164,6 +175,7 @@ class Comparison:
     question: str  # the row question: the question as asked of one report (normalised)
     years: tuple[int, ...]  # the years the question names
     figures: tuple[StatedFigure, ...]  # figures it states, which a row's quote must hold
+    most: str = ""  # a ranking question's 最X (最高, 最快, 更低); "" for others
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +241,27 @@ def _independent(mentions: list[Mention]) -> list[Mention]:
         for m in mentions
         if not any(o is not m and o.region != m.region and contains(m.region, o.region) for o in mentions)
     ]
+
+
+def ranked(pattern: re.Pattern[str], normalized: str) -> list[re.Match[str]]:
+    """Matches of 哪个省 (哪一年) in a question that asks which is highest: 最/更 after it (哪个省…最快),
+    or a 最X before it (最快的是哪个省)."""
+    return [
+        match
+        for match in pattern.finditer(normalized)
+        if re.search("[最更]", normalized[match.end() :]) or MOST.search(normalized[: match.start()])
+    ]
+
+
+def ranking_word(normalized: str) -> str:
+    """The 最X (or 更X) of a ranking question (哪个省…最高 → 最高), "" when it asks none."""
+    match = RANKING.search(normalized)
+    if match:
+        return match.group("most") or match.group("most_first")
+    # 哪个省…的比重最高: the 最X further than RANKING reaches from 哪个.
+    which = ranked(RANKED_GROUP, normalized) or ranked(RANKED_SERIES, normalized)
+    most = MOST.search(normalized, which[0].end()) if which else None
+    return most.group(0) if most else ""
 
 
 def _ranking_spans(normalized: str) -> list[tuple[int, int]]:
@@ -301,11 +334,16 @@ def items_joined(normalized: str, names: list[tuple[int, int]]) -> bool:
 
 
 def _bound(before: str, after: str) -> str:
-    """The bound a question puts on a figure: 不低于6% and 6%以上 are ">=", 5%以内 and 不超过5% "<="."""
-    if LOWER_BOUND.search(before) or after == "以上":
+    """The bound a question puts on a figure: 不低于6% and 6%以上 are ">=", 超过6% ">", 5%以内 and
+    不超过5% "<=", 低于5% "<"."""
+    if AT_LEAST.search(before) or after == "以上":
         return ">="
-    if UPPER_BOUND.search(before) or after in ("以内", "以下"):
+    if MORE_THAN.search(before):
+        return ">"
+    if AT_MOST.search(before) or after in ("以内", "以下"):
         return "<="
+    if LESS_THAN.search(before):
+        return "<"
     return ""
 
 
@@ -325,12 +363,11 @@ def recognise(
     covered = [m for m in named if library.covers(m.region)]
     groups = [
         (match, _levels(match.group("level")))
-        for pattern in (GROUP, RANKED_GROUP)
-        for match in pattern.finditer(normalized)
+        for match in [*GROUP.finditer(normalized), *ranked(RANKED_GROUP, normalized)]
         if not WITHIN.search(before := normalized[: match.start()])
         or (NATION.search(before) and _levels(match.group("level")) == frozenset({"省"}))
     ]
-    series = [match.span() for pattern in (SERIES, RANKED_SERIES) for match in pattern.finditer(normalized)]
+    series = [match.span() for match in [*SERIES.finditer(normalized), *ranked(RANKED_SERIES, normalized)]]
     words = [match.span() for pattern in (COMPARE, DISTRIBUTE) for match in pattern.finditer(normalized)]
     # 哪个…最 ranks what the question names: regions named (浙江和湖北哪个增速更高), a group (哪个省…
     # 最快, above) or years (哪一年…最高); alone (罗湖哪个街道人口最多) it ranks things inside a report.
@@ -398,6 +435,7 @@ def recognise(
         question,
         years,
         figures,
+        ranking_word(normalized),
     )
 
 

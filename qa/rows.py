@@ -17,13 +17,15 @@ of each of the row's first candidates: how much of the row question one clause s
 holds every figure the question states and a figure at all when one is asked, whether it speaks of
 the period asked (one year or five, no other year, a plan's goal only when a goal is asked),
 whether its figure is counted in the measure word asked (多少户, not 1.84万个), which words stand
-before its figure, and how fully the row states the fact against the fullest row (reports word the
-same indicator alike). Where the candidate ranked among the single answer's is no feature: it tied
-the choice to that order, and a right sentence ranked second lost to a wrong one ranked first
-(eval/results/compare-heldout.md). The row quotes its most probable candidate when that is at
-least the model's threshold. The model is fitted by ``python -m eval.row_model`` on comparison
-questions already looked at (never on a frozen test split or a fresh held-out set); its features
-are general properties of a quote and a question, not words of any report.
+before its figure and whether they narrow the indicator asked (规上**装备**工业增加值, **跨境电商**进出口),
+and how fully the row states the fact against the fullest row (reports word the same indicator alike).
+A candidate without the figures the question states (哪些省份提出增长5%左右) is never chosen. Where the
+candidate ranked among the single answer's is no feature: it tied the choice to that order, and a right
+sentence ranked second lost to a wrong one ranked first (eval/results/compare-heldout.md). The row
+quotes its most probable candidate when that is at least the model's threshold. The model is fitted by
+``python -m eval.row_model`` on comparison questions already looked at (never on a frozen test split or a
+fresh held-out set); its features are general properties of a quote and a question, not words of any
+report.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import numpy as np
 from index.normalize import normalize
 from index.store import StoredIndex
 from index.structure import Paragraph, heading_level
+from index.tokens import tagged
 from qa.analyse import Query
 from qa.compare import Comparison, row_query
 from qa.fuse import Hit
@@ -48,6 +51,9 @@ from qa.quote import CANDIDATE_PASSAGES, Sentence, TermWeights, candidate_senten
 from qa.refuse import Refusal, Verdict, without_years
 
 _DIGIT = re.compile(r"\d")
+# A figure or year token (5%, 2014, 10万), not a name that holds digits (pm2.5, 5g): the names are words
+# of the fact asked.
+_FIGURE_TOKEN = re.compile(r"^[^a-z]*\d[^a-z]*$")
 _YEAR_DIGITS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _YEAR_NAMED = re.compile(r"(?<!\d)(?:19|20)\d\d(?=年)")  # 2030年, not 2030万
 # A figure of several years: an average, a five-year total, a five-year plan.
@@ -64,7 +70,8 @@ MEASURE_WORDS = (
     "条|项|件|床|间|名|台|艘|场|天|小时|只|头|棵|株|块|处|栋|道"
 )
 # A figure in a clause: what stands before it, back to the figure before, names what it counts.
-A_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+# Digits inside a name (PM2.5, 5G基站) are no figure; the text is normalised (lower case).
+A_FIGURE = re.compile(r"(?<![a-z\d.])\d+(?:\.\d+)?(?![a-z\d])")
 # A goal past the year planned: the five-year plan's targets, 到2030年, 2035年远景目标.
 LATER_GOAL = re.compile(r"十[五六七八九]五|(?:19|20)\d\d年(?:前|底|末)?(?:要|将|达到|实现)?|远景")
 # A level reached over a period: 从72%提升至76%左右, 由52.23%提高到58.08%.
@@ -99,6 +106,8 @@ FEATURES = (
     "later_years",  # 1 if the paragraph before the sentence sets a later goal (“十五五”, 到2030年)
     "period_clash",  # 1 if the paragraph plans where the question asks what was done, or the reverse
     "untimed_plan",  # 1 if the question names no time and the paragraph plans (a goal, not a level)
+    "indicator_inner",  # characters inside the indicator the question does not ask (规上装备工业增加值)
+    "indicator_modifier",  # characters right before it that narrow it (跨境电商进出口, 服务进出口)
 )
 
 
@@ -137,10 +146,12 @@ class RowModel:
         return 1.0 / (1.0 + np.exp(-z))
 
     def best(self, x: np.ndarray) -> tuple[float, int]:
-        """The most probable candidate's probability and index among ``x``'s rows ((0.0, -1) for none)."""
+        """The most probable candidate's probability and index among ``x``'s rows ((0.0, -1) for none).
+        A candidate without the figures the question states (哪些省份提出增长5%左右) is never chosen: the
+        question asks which reports state them."""
         if not len(x):
             return 0.0, -1
-        probability = self.probability(x)
+        probability = np.where(x[:, self.features.index("figures_stated")] > 0, self.probability(x), 0.0)
         best = int(np.argmax(probability))
         return float(probability[best]), best
 
@@ -216,7 +227,7 @@ def content_query(query: Query) -> Query:
     """The row question's words that name the fact: its years, time words and stated figures aside."""
     content = without_years(query)
     return dataclasses.replace(
-        content, tokens=tuple(t for t in content.tokens if not _DIGIT.search(t) and t not in QUALIFIERS)
+        content, tokens=tuple(t for t in content.tokens if not _FIGURE_TOKEN.match(t) and t not in QUALIFIERS)
     )
 
 
@@ -286,7 +297,8 @@ def candidate_features(
     missing = max((weights.weight(t) for t in set(content.tokens) - covered), default=0.0)
     period_right = period_fits(best_clause, best_clause)
     years = {int(y) for y in _YEAR_NAMED.findall(normalize(sentence.text))}
-    figure_coverage, figure_extra, _ = figure_words(content, weights, best_clause, total)
+    figure_coverage, figure_extra, at = figure_words(content, weights, best_clause, total)
+    inner, modifier = indicator_qualifiers(content, weights, best_clause, at)
     before = normalize(sentence.paragraph.text[: sentence.start])
     later = any(
         not m.group().startswith(tuple(str(y) for y in allowed_years)) for m in LATER_GOAL.finditer(before)
@@ -313,6 +325,8 @@ def candidate_features(
             and query.period == "unknown"
             and not (query.years or query.relative or query.periods)
         ),
+        inner,
+        modifier,
     ]
 
 
@@ -333,9 +347,88 @@ def figure_words(
         start = match.end()
         coverage = weights.coverage(content, words)
         if coverage > best:
-            other = sum(weights.weight(t) for t in words - asked if not _DIGIT.search(t))
+            other = sum(weights.weight(t) for t in words - asked if not _FIGURE_TOKEN.match(t))
             best, extra, at = coverage, min(other / total, 3.0), match.start()
     return best, extra, at
+
+
+# Words that name no indicator between it and its figure (增长, 分别, 总额, 达到): the rest inside it
+# narrows the indicator to a part of it.
+_INDICATOR_FILLER = re.compile(
+    r"增长|增速|增幅|提高|提升|增加|下降|降低|减少|上涨|回升|回落|下滑|降至|增至|提高到|达到|突破|超过|分别|同比|总额|总量|总值|"
+    r"规模|水平|实现|完成|保持|稳定在|控制在|为|达|至|到|约|近|了|的|和|与|及|、|年均|全年"
+)
+# Words before an indicator that do not narrow it: a scope (全省, 地方, 地区生产总值's 地区) or a verb of
+# a goal (力争, 确保). A noun there does (跨境电商进出口, 服务进出口, 货物进出口).
+_SCOPE = frozenset(
+    "全省 全市 全区 全县 全国 全体 本省 我省 本市 我市 本区 我区 地方 其中 ".split()
+    + "全年 当年 今年 去年 地区 全社会".split()
+)
+_GOAL_VERBS = frozenset("力争 确保 实现 完成 推动 推进 保持 加快 促进 争取 努力".split())
+_NOUN_FLAGS = frozenset({"n", "nz", "vn", "nt", "ng", "j", "eng"})
+QUALIFIER_CAP = 6  # characters
+
+
+def _question_words(content: Query, weights: TermWeights) -> set[str]:
+    """The words of the question (and of its glossary terms) that name something, whole: a part of a
+    longer word that its other parts do not fill (出口 of 进出口) is no word of the question on its own,
+    while the parts of a compound they fill (就业, 人数 of 就业人数) are."""
+    words = {t for t in content.tokens if not _DIGIT.search(t) and weights.weight(t) > 0}
+    words |= {t for t in content.expansions if len(t) >= 2 and not _DIGIT.search(t)}
+    for _, terms in content.alternatives:
+        words |= {t for term in terms for t in term if len(t) >= 2}
+
+    def filled(longer: str) -> bool:
+        covered = [False] * len(longer)
+        for part in words:
+            if part != longer:
+                for match in re.finditer(re.escape(part), longer):
+                    covered[match.start() : match.end()] = [True] * len(part)
+        return all(covered)
+
+    return {w for w in words if not any(w != o and w in o and not filled(o) for o in words)}
+
+
+def _noun_modifier(before: str) -> int:
+    """Characters of the nouns right before an indicator (跨境电商 of 跨境电商进出口), scopes and goal
+    verbs aside."""
+    run = 0
+    for word, flag in reversed(tagged(before)):
+        if word in _SCOPE and not run:
+            continue
+        if flag not in _NOUN_FLAGS or word in _GOAL_VERBS or word in _SCOPE:
+            break
+        run += len(word)
+    return run
+
+
+def indicator_qualifiers(
+    content: Query, weights: TermWeights, clause: str, at: int | None
+) -> tuple[float, float]:
+    """How much the words naming the figure at ``at`` narrow the indicator asked, as shares of
+    ``QUALIFIER_CAP`` characters: characters inside it the question does not ask (规上**装备**工业增加值,
+    外贸**出口** for 进出口), and nouns right before it (**跨境电商**进出口, **服务**进出口总额; a scope such
+    as 全省 or 地方, or a verb such as 力争, does not). Both 0 when no word of the question names the
+    figure."""
+    if at is None:
+        return 0.0, 0.0
+    window = clause[:at]
+    figure = A_FIGURE.search(window[::-1])  # the figure before, read backwards: the window starts after it
+    window = window[len(window) - figure.start() if figure else 0 :]
+    marked = [False] * len(window)
+    for word in _question_words(content, weights):
+        for match in re.finditer(re.escape(word), window):
+            marked[match.start() : match.end()] = [True] * len(word)
+    if not any(marked):
+        return 0.0, 0.0
+    # The indicator is in the figure's own part of the clause: 「外贸新业态积极发展，跨境电商进出口增长」.
+    last = len(marked) - 1 - marked[::-1].index(True)
+    cut = max((m.end() for m in re.finditer(r"[^\w%]", window[:last])), default=0)
+    first = next(i for i in range(cut, len(window)) if marked[i])
+    inner_text = "".join(" " if marked[i] else window[i] for i in range(first, len(window)))
+    inner = len(re.sub(r"\W", "", _INDICATOR_FILLER.sub("", inner_text)))
+    modifier = _noun_modifier(re.split(r"[\W\d和与及、]", window[cut:first])[-1])
+    return min(inner, QUALIFIER_CAP) / QUALIFIER_CAP, min(modifier, QUALIFIER_CAP) / QUALIFIER_CAP
 
 
 def row_candidates(

@@ -30,7 +30,8 @@ from qa.compare import (
     year_list,
 )
 from qa.fuse import fuse
-from qa.quote import CANDIDATE_PASSAGES
+from qa.quote import CANDIDATE_PASSAGES, Sentence, sentence_spans
+from qa.rank import row_figure
 from qa.retrieve import retrieve
 from qa.rows import (
     FEATURES,
@@ -42,6 +43,7 @@ from qa.rows import (
     figure_words,
     five_year_run,
     five_yearly,
+    indicator_qualifiers,
     row_candidates,
     row_evidence,
     row_model,
@@ -96,6 +98,8 @@ def comparison(
         ("江苏和浙江今年计划新增电力装机多少千瓦？", "regions"),  # listed; the library lacks 江苏
         ("长三角各省市去年新增了多少家高新技术企业？", "regions"),  # a group name; only 浙江 in the library
         ("罗湖2014年新增了多少个中小学学位？2020年呢？", "years"),  # asked again of another year
+        ("去年规上工业增加值增长最快的是哪个省", "group"),  # the 最X before 哪个省
+        ("一般公共预算收入最高的是哪一年？", "series"),
     ],
 )
 def test_comparisons_are_recognised(
@@ -116,6 +120,7 @@ def test_comparisons_are_recognised(
         "浙江各市今年的发展重点是什么？",  # 各市 inside one province: no city reports
         "全国各地来海南的游客有多少？",
         "罗湖哪个街道的人口最多？",  # ranks streets inside a report
+        "人口最多的是哪个街道？",
         "哪个省的粮食总产量连续16年位居全国首位？",  # 哪个省 without 最: the one report that says it
         "2021年罗湖比较重视哪些民生工作？",  # 比较 as an adverb
         "广东深圳罗湖区2020年一般公共预算收入是多少？",  # one place, named three ways
@@ -228,8 +233,10 @@ def test_a_stated_figure_must_be_quoted_as_stated(library: Library, reports: dic
         (
             "哪些省份去年城镇新增就业超过60万人？",
             ["城镇新增就业65万人"],
-            ["城镇新增就业54.58万人", "增长65%"],
+            ["城镇新增就业54.58万人", "增长65%", "城镇新增就业60万人"],
         ),
+        # 低于 leaves the figure itself out: about 5% and at least 5% are not below 5%.
+        ("今年GDP目标低于5%的有哪些省份", ["增长4.5%左右"], ["增长5%左右", "增长5%以上", "增长5%"]),
     ],
 )
 def test_a_bounded_figure_is_held_by_any_figure_within_the_bound(
@@ -515,3 +522,108 @@ def test_a_goal_is_no_answer_to_a_question_about_what_was_done_or_what_is(small:
         "哪个省的人均预期寿命最高？": (0.0, 1.0),
         "各省今年的就业目标是多少？": (0.0, 0.0),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranking (qa.rank): the figure each row's quote gives for the indicator asked
+
+
+def _figure_of(small: Answerer, doc_id: str, said: str, question: str):
+    """``row_figure`` of the sentence of ``doc_id`` holding ``said``, read for ``question``'s row."""
+    paragraph = next(p for (d, _), p in small.stored.paragraphs.items() if d == doc_id and said in p.text)
+    start, end = next((s, e) for s, e in sentence_spans(paragraph.text) if said in paragraph.text[s:e])
+    comparison = recognise(normalize(question), small.library, small.stored.reports)
+    assert comparison is not None and comparison.most
+    query = small.analyse(comparison.question, frozenset(comparison.doc_ids))
+    sentence = Sentence(paragraph, start, end, 0, 0.0, 0.0)
+    return row_figure(
+        small.stored, content_query(query), small.weights, comparison.question, (doc_id, doc_id, 1, sentence)
+    )
+
+
+@pytest.mark.parametrize(
+    ("doc_id", "said", "question", "text", "value"),
+    [
+        # The subject carried over words that name nothing asked (稳居全国前十强).
+        ("湖南省_2026", "增长4.8%", "哪个省2025年地区生产总值增长最快？", "4.8%", 4.8),
+        # 分别: the item asked, not the first.
+        ("浙江省_2026", "分别增长4.3%、5.5%", "哪个省农村居民人均可支配收入增长最快？", "5.5%", 5.5),
+        # A level reached, not where it started.
+        ("浙江省_2026", "人均预期寿命从80.2岁提升至82.5岁", "哪个省的人均预期寿命最高？", "82.5岁", 82.5),
+        # A fall asked as a fall is its own size.
+        ("河南省_2026", "生产安全事故起数下降18%", "哪个省的生产安全事故起数降得最多？", "18%", 18.0),
+        # 5G is a name, not a figure; 18.8万个 is.
+        ("湖北省_2026", "5G基站增至18.8万个", "哪个省的5G基站最多？", "18.8万个", 188000.0),
+    ],
+)
+def test_a_row_gives_the_figure_of_the_indicator_asked(
+    small: Answerer, doc_id: str, said: str, question: str, text: str, value: float
+) -> None:
+    found = _figure_of(small, doc_id, said, question)
+    assert found is not None and (found.text, found.low) == (text, value)
+
+
+def test_a_rise_asked_reads_a_fall_as_negative_and_a_some_as_a_span(small: Answerer) -> None:
+    fall = _figure_of(small, "河南省_2026", "生产安全事故起数下降18%", "哪个省的生产安全事故起数增长最快？")
+    assert fall is not None and fall.low == -18.0 and fall.text == "下降18%"
+    some = _figure_of(small, "湖北省_2026", "惠及310多万户", "哪个省惠及的户数最多？")
+    assert some is not None and (some.low, some.high) == (3_100_000.0, 3_200_000.0)
+
+
+def test_a_ranking_question_names_its_winner_among_the_rows(small: Answerer) -> None:
+    answer = small.ask("哪个省2025年地区生产总值增长最快？")
+    ranking = answer.ranking
+    assert ranking is not None and ranking.most == "最快"
+    found = {row.doc_id: row for row in answer.rows if row.found}
+    for compared in ranking.compared:
+        assert found[compared.doc_id].citation == compared.citation
+    if ranking.winners:
+        top = max(f.low for f in ranking.compared)
+        assert {f.doc_id for f in ranking.compared if f.low == top} == set(ranking.winners)
+    assert ranking.said in answer.answer
+    assert small.ask("各省2025年地区生产总值增长了多少？").ranking is None
+
+
+@pytest.mark.parametrize(
+    ("said", "inner", "modifier"),
+    [
+        ("全省规上工业增加值增长7.9%", False, False),
+        ("规上装备工业增加值增长8.4%", True, False),  # a part of the industry asked
+        ("规上工业单位增加值能耗下降2.4%", True, False),  # another indicator built on it
+    ],
+)
+def test_words_that_narrow_the_indicator_asked_are_told(
+    small: Answerer, said: str, inner: bool, modifier: bool
+) -> None:
+    content = content_query(small.analyse("规上工业增加值增长了多少"))
+    total = sum(small.weights.weight(t) for t in set(content.tokens))
+    clause = normalize(said).replace(" ", "")
+    found = indicator_qualifiers(
+        content, small.weights, clause, figure_words(content, small.weights, clause, total)[2]
+    )
+    assert (found[0] > 0, found[1] > 0) == (inner, modifier)
+
+
+def test_a_trade_figure_of_one_kind_of_trade_is_told_from_all_trade(small: Answerer) -> None:
+    content = content_query(small.analyse("进出口增长了多少"))
+    total = sum(small.weights.weight(t) for t in set(content.tokens))
+    for said, narrowed in (
+        ("全省进出口总额增长5.2%", False),
+        ("外贸新业态积极发展，跨境电商进出口增长61.6%", True),  # 跨境电商 before it
+        ("服务进出口总额增长22.1%", True),
+    ):
+        clause = normalize(said).replace(" ", "")
+        found = indicator_qualifiers(
+            content, small.weights, clause, figure_words(content, small.weights, clause, total)[2]
+        )
+        assert (max(found) > 0) == narrowed, said
+
+
+def test_a_candidate_without_the_stated_figure_is_never_chosen() -> None:
+    model = row_model()
+    at = FEATURES.index("figures_stated")
+    x = np.zeros((2, len(FEATURES)))
+    x[1, at] = 1.0
+    x[0] = x[1] + 5.0  # better on every other feature
+    x[0, at] = 0.0
+    assert model.best(x)[1] == 1

@@ -9,6 +9,7 @@ a region the library lacks, markup and formulas in the text)."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -32,6 +33,7 @@ from qa.chat import (
     write_comparison_csv,
 )
 from qa.compare import NOT_STATED, Row
+from qa.rank import Ranking, RowFigure, describe
 
 COMPARISON = "罗湖区2014年和2020年的一般公共预算收入分别是多少？"
 SINGLE = "2020年罗湖区一般公共预算收入是多少？"
@@ -322,3 +324,22 @@ def test_latest_tables_are_bounded_like_sessions():
     assert [tables.get(s) for s in ("a", "b", "c")] == [None, "/b.csv", "/c.csv"]
     tables.set("b", None)
     assert tables.get("b") is None
+
+
+def test_a_ranking_names_its_winner_under_the_table_with_clickable_figures():
+    stored = stand_in_index()
+    figures = (
+        RowFigure("a", f"+地区{EVIL}", 1, "3%", 3.0, 3.0, "%", ("review", False), 1.0),
+        RowFigure("b", "乙省", 2, "5%", 5.0, 5.0, "%", ("review", False), 1.0),
+    )
+    ranking = Ranking("最快", ("b",), figures, ("@丙省报告",), "", "")
+    answer = dataclasses.replace(
+        stand_in_answer(), ranking=dataclasses.replace(ranking, said=describe(ranking))
+    )
+    message = format_answer(answer, stored, first_source=0)
+    assert_no_markup(message)
+    said = describe(ranking, lambda n: citation_marker(n, 0), escape_text)
+    assert said in message and "最快的是乙省" in said
+    # Each figure's marker opens its row's source, as the row's own marker does.
+    assert f"乙省（5% {citation_marker(2, 0)}" in said
+    assert message.index("<small>[1]") < message.index(said) < message.index(escape_text(answer.reason))

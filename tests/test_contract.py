@@ -33,8 +33,10 @@ CONTRACT_KEYS = {
     "elapsed_ms",
     "reason",
     "rows",
+    "ranking",
 }
 ROW_KEYS = {"doc_id", "region", "year", "found", "quote", "citation"}
+RANKING_KEYS = {"most", "winners", "compared", "left_out", "why", "said"}
 
 
 def check_contract(row: dict, stored) -> None:
@@ -76,6 +78,15 @@ def check_contract(row: dict, stored) -> None:
             assert citation["text"][citation["start"] : citation["end"]] == compared["quote"]
         else:
             assert compared["quote"] == "" and compared["citation"] is None
+    # A ranking (哪个…最高, qa.rank) compares found rows only, names its winners among them or says why
+    # it names none; anything else has none.
+    ranking = row["ranking"]
+    if ranking is not None:
+        assert set(ranking) == RANKING_KEYS and row["rows"]
+        found = {r["doc_id"]: r["citation"] for r in row["rows"] if r["found"]}
+        assert all(found[f["doc_id"]] == f["citation"] for f in ranking["compared"])
+        assert set(ranking["winners"]) <= {f["doc_id"] for f in ranking["compared"]}
+        assert bool(ranking["winners"]) != bool(ranking["why"])
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
@@ -91,6 +102,10 @@ def test_a_comparison_keeps_the_contract(answerer: Answerer) -> None:
     row = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
     check_contract(row, answerer.stored)
     assert [r["doc_id"] for r in row["rows"]] == ["luohu-2015", "luohu-2021"]
+    ranked = answerer.ask("罗湖区2014年和2020年哪一年的一般公共预算收入更高？")
+    row = json.loads(json.dumps(ranked.to_dict(), ensure_ascii=False))
+    check_contract(row, answerer.stored)
+    assert row["ranking"] is None or row["ranking"]["most"] == "更高"
 
 
 def test_no_sentence_is_quoted_twice_across_the_repeated_2021_page(answerer: Answerer) -> None:
