@@ -5,9 +5,9 @@ and its cross-validated figures out.
     .venv/bin/python -m eval.row_model --cv     # the figures only (nothing written)
 
 Input: the comparison questions of the sets already read and tuned on — the tune split of
-``eval/datasets/compare_qa.jsonl`` and the fresh sets ``compare_heldout.jsonl`` to ``compare_heldout9.jsonl``
+``eval/datasets/compare_qa.jsonl`` and the fresh sets ``compare_heldout.jsonl`` to ``compare_heldout12.jsonl``
 (each read once for a decision before it was used here; eval/results/compare-heldout.md).
-Never the test split of ``compare_qa.jsonl`` nor a later fresh set (``compare_heldout10.jsonl`` on): those
+Never the test split of ``compare_qa.jsonl`` nor a later fresh set (``compare_heldout13.jsonl`` on): those
 judge the model. The 17-report
 library indexed with the real model (``eval/.cache/library-index``, as ``python -m eval.compare``).
 
@@ -61,6 +61,9 @@ TRAINING = (
     ("heldout7", DATASETS / "compare_heldout7.jsonl", "heldout7"),
     ("heldout8", DATASETS / "compare_heldout8.jsonl", "heldout8"),
     ("heldout9", DATASETS / "compare_heldout9.jsonl", "heldout9"),
+    ("heldout10", DATASETS / "compare_heldout10.jsonl", "heldout10"),
+    ("heldout11", DATASETS / "compare_heldout11.jsonl", "heldout11"),
+    ("heldout12", DATASETS / "compare_heldout12.jsonl", "heldout12"),
 )
 # Issue 17's targets for rows, which the threshold is set to come closest to (``best_threshold``).
 RECALL, PRECISION, WRONGLY_FILLED = 0.85, 0.90, 0.05

@@ -37,7 +37,7 @@ import numpy as np
 
 from index.corpus import Report
 from index.normalize import normalize
-from index.regions import Region, by_full_name, contains
+from index.regions import Region, by_full_name, contains, lookup
 from index.settings import Settings
 from index.store import StoredIndex
 from qa.analyse import Query
@@ -63,7 +63,7 @@ _LEVEL = "|".join(f"(?:{words})" for words, _ in _LEVEL_WORDS)
 GROUP = re.compile(rf"(?:各|每个|每一个|所有|全部|哪些|哪几个|哪几)(?:个)?(?P<level>{_LEVEL})")
 # 哪个省 asks for one report unless it asks which is highest (``ranked``): 「哪个省2025年增长最快」,
 # 「增长最快的是哪个省」.
-RANKED_GROUP = re.compile(rf"(?:哪个|哪一个|哪)(?P<level>{_LEVEL})")
+RANKED_GROUP = re.compile(rf"(?:哪个|哪一个|哪家|哪)(?P<level>{_LEVEL})")
 # 哪一年…最高: every year's report of the region.
 RANKED_SERIES = re.compile(r"哪一?年")
 # Words that place the group inside one region: 全国各地, 全省各市 (the report's own subdivisions). The
@@ -87,13 +87,15 @@ DISTRIBUTE = re.compile(r"分别|各自")
 _MOST = r"[最更](?:高|快|多|大|长|低|少|慢|小|短|好|强|优|领先)"
 MOST = re.compile(_MOST)
 RANKING = re.compile(
-    rf"(?P<which>哪一个|哪个|哪|谁).{{0,16}}?(?P<most>{_MOST})|(?P<most_first>{_MOST})的?是?(?P<which_last>哪|谁)"
+    rf"(?P<which>哪一个|哪个|哪家|哪|谁).{{0,16}}?(?P<most>{_MOST})|(?P<most_first>{_MOST})的?是?(?P<which_last>哪|谁)"
 )
 # Two regions named with one of these are one question about both (罗湖和香港的合作), not a comparison.
 RELATION = re.compile(
     r"合作|协作|共建|联合|对口|帮扶|协同|携手|之间|两地|互通|互认|互联|对接|交流|往来|联手|结对|支援|援建|一体化|"
     r"接壤|相邻|毗邻|连接|通往|到达|开通|直达|签约|签订|协议"
 )
+# A count after regions listed: 三省, 两地, 四省区, 五个省份.
+COUNT_AFTER = re.compile(r"等?[两二三四五六七八九十]个?(?:省区市|省市区|省市|省区|省份|省|地区|地|市|区)")
 # Items coordinated in the question: 分别/对比 then distribute over them, inside one report.
 COORDINATION = re.compile(r"[和与及、跟]|以及|还有")
 # What may stand between two names listed: conjunctions, or nothing (湘鄂赣).
@@ -108,6 +110,11 @@ YEAR_LIST = re.compile(r"^年?(?:的)?(?:和|与|及|以及|跟|同|、|,|对比
 FIGURE = re.compile(
     r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|亿元|万元|亿斤|万吨|万人|万亩|万户|万|亿|元|个|人|家|所|吨|公里|千米|斤)"
     r"(左右|以上|以内|以下)?"
+)
+# A question asking whether a report gives a figure at all: 定了具体的百分比目标, 给出了具体数值, 量化指标.
+ASKS_FIGURE = re.compile(
+    r"具体(?:的)?(?:数字|数值|数据|百分比|比例|比重|指标|目标值|增幅|增速|降幅)|百分比目标|量化(?:的)?(?:目标|指标)|"
+    r"(?:定|设|设定|提出|给出|明确)了?(?:具体)?(?:的)?(?:数字|数值|百分比)"
 )
 # Words before a figure that bound it, the figure itself in or out: 不低于6% (>=), 超过10万人 (>),
 # 不超过5% (<=), 低于5% (<).
@@ -176,6 +183,8 @@ class Comparison:
     years: tuple[int, ...]  # the years the question names
     figures: tuple[StatedFigure, ...]  # figures it states, which a row's quote must hold
     most: str = ""  # a ranking question's 最X (最高, 最快, 更低); "" for others
+    # 哪些省份给…定了具体数字: a row must give the indicator a figure, not only name it (完成国家下达目标).
+    asks_figure: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,15 +229,24 @@ def region_groups() -> dict[str, tuple[Region, ...]]:
     }
 
 
-def group_mentions(normalized: str) -> list[Mention]:
+def group_mentions(normalized: str, taken: Iterable[tuple[int, int]] = ()) -> list[Mention]:
     """The provinces of each group the question names (东北三省, 西部省份, 华东各省), each as a mention
-    written as the group's name. A stem with 省份/各省 (西部省份) stands for the stem's 地区."""
+    written as the group's name. A stem with 省份/各省 (西部省份) stands for the stem's 地区. ``taken``: where
+    regions are named; a group name across one is none (广东三省 does not hold 东三省)."""
     groups = region_groups()
     names = sorted(groups, key=len, reverse=True)
     stems = "|".join(sorted({n[:-2] for n in names if n.endswith("地区")}, key=len, reverse=True))
     pattern = re.compile("|".join(map(re.escape, names)) + rf"|(?P<stem>{stems})(?:各省份|各省|省份|诸省)")
     found: list[Mention] = []
+    taken = list(taken)
     for match in pattern.finditer(normalized):
+        if any(start < match.end() and match.start() < end for start, end in taken):
+            continue
+        # 广东三省: the character before and the name's first make a province (广东), not 东三省.
+        if match.start() and any(
+            r.level == "省" for r in lookup(normalized[match.start() - 1 : match.start() + 1])
+        ):
+            continue
         name = match.group("stem") + "地区" if match.group("stem") else match.group()
         found.extend(Mention(match.group(), region) for region in groups[name])
     return found
@@ -275,20 +293,22 @@ def _ranking_spans(normalized: str) -> list[tuple[int, int]]:
 
 
 def _mention_spans(normalized: str, mentions: list[Mention]) -> list[tuple[int, int]]:
-    """Where the regions named are written, every time."""
+    """Where the regions named are written, every time, with the count after a list of them (河南、
+    海南、甘肃**三省**, 川渝**两地**): it names no fact of a report."""
     if not mentions:
         return []
     names = sorted({m.text for m in mentions}, key=len, reverse=True)
-    return [match.span() for match in re.finditer("|".join(map(re.escape, names)), normalized)]
+    spans = []
+    for match in re.finditer("|".join(map(re.escape, names)), normalized):
+        count = COUNT_AFTER.match(normalized, match.end())
+        spans.append((match.start(), count.end() if count else match.end()))
+    return spans
 
 
-def _has_report(region: Region, reports: list[Report]) -> bool:
-    """Whether one of ``reports`` is of ``region``, within it, or contains it (深圳 → 广东省's)."""
-    for report in reports:
-        own = by_full_name(report.region) if report.region else None
-        if own is not None and (contains(region, own) or contains(own, region)):
-            return True
-    return False
+def _represents(report: Report, region: Region) -> bool:
+    """Whether ``report`` is of ``region`` itself."""
+    own = by_full_name(report.region) if report.region else None
+    return own is not None and own.code == region.code
 
 
 def _covers_strictly(report: Report, year: int) -> bool:
@@ -357,8 +377,9 @@ def recognise(
 
     ``reports``: the library's reports by id; ``doc_ids``: the user's choice (None: all).
     """
-    grouped = group_mentions(normalized)
-    mentions = library.mentions(normalized) + grouped
+    regions_named = library.mentions(normalized)
+    grouped = group_mentions(normalized, _mention_spans(normalized, regions_named))
+    mentions = regions_named + grouped
     named = _independent(mentions)
     covered = [m for m in named if library.covers(m.region)]
     groups = [
@@ -402,10 +423,9 @@ def recognise(
 
     chosen = [r for r in reports.values() if doc_ids is None or r.doc_id in doc_ids]
     if named:
-        # The regions named, by their reports (or those within them: 广东 → 罗湖区's); a region the
-        # library lacks adds none.
-        within = {doc_id for m in covered for doc_id in library.reports_for(m.region)}
-        chosen = [r for r in chosen if r.doc_id in within]
+        # The regions named, by their own reports: a row stands for the region it names, so 罗湖区's
+        # report is no row of 广东 (广东 is then missing), as it would be in a single answer's scope.
+        chosen = [r for r in chosen if any(_represents(r, m.region) for m in covered)]
     levels = [group_levels for _, group_levels in groups]
     if levels and all(levels):  # 各省 → the provincial reports; 各地 keeps every level
         chosen = [r for r in chosen if r.level in frozenset().union(*levels)]
@@ -413,7 +433,7 @@ def recognise(
     if years:
         # Named years no report covers: every report stays, and each row says it has no such year.
         chosen = [r for r in chosen if any(_covers_strictly(r, y) for y in years)] or chosen
-    missing = tuple(m.region.full_name for m in named if not _has_report(m.region, chosen))
+    missing = tuple(m.region.full_name for m in named if not any(_represents(r, m.region) for r in chosen))
     if len(chosen) < 2 and not ("regions" in cues and missing and chosen):
         return None
 
@@ -436,6 +456,7 @@ def recognise(
         years,
         figures,
         ranking_word(normalized),
+        bool(ASKS_FIGURE.search(normalized)),
     )
 
 

@@ -86,6 +86,7 @@ class RowFigure:
     period: tuple[str, bool]  # the paragraph's period (review, plan, unknown) and whether five-yearly
     coverage: float  # the share of the row question's content words the figure's naming words hold
     narrowed: bool = False  # its words narrow the indicator asked (跨境电商进出口 for 进出口)
+    year: int | None = None  # the year it is of: its report's year reviewed, or planned (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,9 @@ def describe(
     names = "、".join(f"{escape(f'{f.label}（{f.text}')} {marker(f.citation)}{escape('）')}" for f in top)
     tie = "并列" if len(top) > 1 else ""
     opening = escape(f"按表中{len(ranking.compared)}行引文里的数字比较（")
-    return f"{opening}{figures}{escape(f'），{tie}{ranking.most}的是')}{names}{escape('。')}{left}"
+    # 「这N行中」: the winner is of the rows compared; a report left out may well be first.
+    among = f"），这{len(ranking.compared)}行中{tie}{ranking.most}的是"
+    return f"{opening}{figures}{escape(among)}{names}{escape('。')}{left}"
 
 
 def _is_figure(said: str, match: re.Match[str]) -> bool:
@@ -240,7 +243,13 @@ def row_figure(
     # 跨境电商进出口, 外贸出口 for 进出口; 规上装备工业 for 规上工业: a part, not the indicator asked.
     narrowed = own and max(indicator_qualifiers(content, weights, said, match.start())) > 0
     unit = match["unit"] or ""
-    return RowFigure(doc_id, label, citation, text, low, high, unit, period, coverage, narrowed)
+    report = stored.reports[doc_id]
+    year = (
+        report.reviews
+        if period[0] == "review"
+        else (report.plans[0] if period[0] == "plan" and report.plans else None)
+    )
+    return RowFigure(doc_id, label, citation, text, low, high, unit, period, coverage, narrowed, year)
 
 
 def winners(figures: Sequence[RowFigure], largest: bool) -> tuple[list[RowFigure], str]:
@@ -254,6 +263,9 @@ def winners(figures: Sequence[RowFigure], largest: bool) -> tuple[list[RowFigure
         return [], "各行数字的时期不同（有的是一年，有的是五年）"
     if len({f.period[0] for f in figures} - {"unknown"}) > 1:
         return [], "各行数字有的是完成情况，有的是目标"
+    # Regions compared in different years (罗湖 2020, 浙江 2025) are no ranking; one region's years are.
+    if len({f.label for f in figures}) > 1 and len({f.year for f in figures} - {None}) > 1:
+        return [], "各行数字的年份不同"
     if any(f.narrowed for f in figures):
         return [], "有的行的数字只是这一项的一部分（如「跨境电商进出口」之于「进出口」）"
     # Each figure as the values it may stand for, turned round for 最低 so that more is always first:

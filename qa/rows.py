@@ -298,6 +298,8 @@ def candidate_features(
     period_right = period_fits(best_clause, best_clause)
     years = {int(y) for y in _YEAR_NAMED.findall(normalize(sentence.text))}
     figure_coverage, figure_extra, at = figure_words(content, weights, best_clause, total)
+    # 「哪些省份给…定了具体数字」: a candidate whose clause on the indicator gives it no figure is no answer.
+    figures_stated = figures_stated and not (comparison.asks_figure and at is None)
     inner, modifier = indicator_qualifiers(content, weights, best_clause, at)
     before = normalize(sentence.paragraph.text[: sentence.start])
     later = any(

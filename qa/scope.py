@@ -49,6 +49,10 @@ def _short_run() -> tuple[re.Pattern[str], dict[str, str]]:
     return pattern, by_char
 
 
+# A count of regions after their names: 三省, 两地, 四省区.
+_COUNT = re.compile(r"等?[两二三四五六七八九十]个?[省地市区]")
+
+
 @dataclass(frozen=True)
 class Mention:
     text: str  # as written in the (normalised) question
@@ -129,6 +133,15 @@ class Library:
             if word in self._words and not any(s <= start and end <= e for s, e, _ in found):
                 region = self._choose(self._words[word], normalized)
                 found.append((start, end, Mention(word, region)))
+        # A name the segmenter joins to a count after it (广东三省 as 广 / 东三省) is still a name.
+        for count in _COUNT.finditer(normalized):
+            for start in range(max(0, count.start() - 4), count.start() - 1):
+                word = normalized[start : count.start()]
+                if word in self._words and not any(s < count.start() and start < e for s, e, _ in found):
+                    found.append(
+                        (start, count.start(), Mention(word, self._choose(self._words[word], normalized)))
+                    )
+                    break
         pattern, by_char = _short_run()
         for match in pattern.finditer(normalized):
             for offset, char in enumerate(match.group()):

@@ -7,6 +7,7 @@ Fast: recognition reads the library's files (no model); the end-to-end checks bu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -627,3 +628,61 @@ def test_a_candidate_without_the_stated_figure_is_never_chosen() -> None:
     x[0] = x[1] + 5.0  # better on every other feature
     x[0, at] = 0.0
     assert model.best(x)[1] == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("今年哪些省份给居民收入增长定了具体的百分比目标？", True),
+        ("哪些省今年给碳排放强度下降定了具体数字？", True),
+        ("哪些省份2026年地区生产总值增长5%左右？", False),
+        ("各省今年单位GDP二氧化碳排放下降多少？", False),
+    ],
+)
+def test_a_question_asking_for_a_specific_figure_is_told(
+    question: str, asks: bool, library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison(question, library, reports)
+    assert found is not None and found.asks_figure == asks
+
+
+def test_a_row_naming_the_indicator_without_a_figure_answers_no_question_asking_for_one(
+    small: Answerer,
+) -> None:
+    # 「居民收入增长与经济增长同步」 names the indicator and sets no figure for it.
+    asked = recognise(
+        normalize("今年哪些省份给居民收入增长定了具体的百分比目标？"), small.library, small.stored.reports
+    )
+    assert asked is not None and asked.asks_figure
+    query = small.analyse(asked.question, frozenset(asked.doc_ids))
+    paragraph = next(
+        p for (d, _), p in small.stored.paragraphs.items() if "居民收入增长和经济增长同步" in p.text
+    )
+    start = paragraph.text.index("居民收入增长和经济增长同步")
+    sentence = Sentence(paragraph, start, start + len("居民收入增长和经济增长同步；"), 0, 0.0, 0.0)
+    features = candidate_features(asked, query, content_query(query), small.weights, sentence, {2026})
+    assert features[FEATURES.index("figures_stated")] == 0.0
+    plain = dataclasses.replace(asked, asks_figure=False)
+    assert (
+        candidate_features(plain, query, content_query(query), small.weights, sentence, {2026})[
+            FEATURES.index("figures_stated")
+        ]
+        == 1.0
+    )
+
+
+def test_a_count_after_regions_listed_is_no_word_of_the_row(
+    library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison("河南、湖北、湖南三省去年规上工业增加值增速，谁最快？", library, reports)
+    assert found is not None and "三省" not in found.question and found.most == "最快"
+
+
+def test_a_province_before_a_count_is_no_group_name(library: Library, reports: dict[str, Report]) -> None:
+    # 广东三省 holds 东三省 (辽宁, 吉林, 黑龙江) across 广东; 东三省 alone is the group.
+    found = comparison("浙江、湖北、广东三省去年的经济增速分别是多少？", library, reports)
+    # 广东 is read as a name: by the reports of regions within it (罗湖区), or as missing.
+    assert found is not None and ("广东省" in found.missing or "luohu-2021" in found.doc_ids)
+    assert not any("黑龙江" in doc_id for doc_id in found.doc_ids)
+    group = comparison("东三省去年粮食产量分别是多少？", library, reports)
+    assert group is not None and "吉林省" in group.missing

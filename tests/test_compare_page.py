@@ -339,7 +339,7 @@ def test_a_ranking_names_its_winner_under_the_table_with_clickable_figures():
     message = format_answer(answer, stored, first_source=0)
     assert_no_markup(message)
     said = describe(ranking, lambda n: citation_marker(n, 0), escape_text)
-    assert said in message and "最快的是乙省" in said
+    assert said in message and "这2行中最快的是乙省" in said
     # Each figure's marker opens its row's source, as the row's own marker does.
     assert f"乙省（5% {citation_marker(2, 0)}" in said
     assert message.index("<small>[1]") < message.index(said) < message.index(escape_text(answer.reason))

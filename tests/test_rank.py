@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from qa.rank import Ranking, RowFigure, describe, rank, winners
@@ -52,4 +53,12 @@ def test_describe_cites_every_figure_compared_and_names_the_rows_left_out() -> N
     assert "不是数字能比出来的" in rank(None, "最好", "", None, None, [], []).said  # type: ignore[arg-type,union-attr]
     chosen = [figure("a", 5.5), figure("b", 7.0)]
     said = describe(Ranking("最快", ("b",), tuple(chosen), ("c",), "", ""), "<{}>".format)
-    assert "a 5.5% <1>" in said and "最快的是b（7.0% <1>）" in said and "未计入：c" in said
+    assert "a 5.5% <1>" in said and "这2行中最快的是b（7.0% <1>）" in said and "未计入：c" in said
+
+
+def test_regions_of_different_years_name_no_winner_but_one_region_s_years_do() -> None:
+    a2025 = dataclasses.replace(figure("a", 5.0), year=2025)
+    b2020 = dataclasses.replace(figure("b", 6.0), year=2020)
+    assert "年份" in winners([a2025, b2020], largest=True)[1]
+    a2020 = dataclasses.replace(figure("a", 6.0), year=2020)
+    assert [f.year for f in winners([a2025, a2020], largest=True)[0]] == [2020]
