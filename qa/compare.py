@@ -43,7 +43,7 @@ from index.store import StoredIndex
 from qa.analyse import Query
 from qa.fuse import Hit, chunk_columns, fused_scores, year_multipliers
 from qa.retrieve import Scores
-from qa.scope import Library, Mention
+from qa.scope import REGION_COUNT, Library, Mention
 
 NOT_STATED = "未找到"
 
@@ -94,8 +94,6 @@ RELATION = re.compile(
     r"合作|协作|共建|联合|对口|帮扶|协同|携手|之间|两地|互通|互认|互联|对接|交流|往来|联手|结对|支援|援建|一体化|"
     r"接壤|相邻|毗邻|连接|通往|到达|开通|直达|签约|签订|协议"
 )
-# A count after regions listed: 三省, 两地, 四省区, 五个省份.
-COUNT_AFTER = re.compile(r"等?[两二三四五六七八九十]个?(?:省区市|省市区|省市|省区|省份|省|地区|地|市|区)")
 # Items coordinated in the question: 分别/对比 then distribute over them, inside one report.
 COORDINATION = re.compile(r"[和与及、跟]|以及|还有")
 # What may stand between two names listed: conjunctions, or nothing (湘鄂赣).
@@ -300,7 +298,7 @@ def _mention_spans(normalized: str, mentions: list[Mention]) -> list[tuple[int, 
     names = sorted({m.text for m in mentions}, key=len, reverse=True)
     spans = []
     for match in re.finditer("|".join(map(re.escape, names)), normalized):
-        count = COUNT_AFTER.match(normalized, match.end())
+        count = REGION_COUNT.match(normalized, match.end())
         spans.append((match.start(), count.end() if count else match.end()))
     return spans
 

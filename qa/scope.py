@@ -49,8 +49,8 @@ def _short_run() -> tuple[re.Pattern[str], dict[str, str]]:
     return pattern, by_char
 
 
-# A count of regions after their names: 三省, 两地, 四省区.
-_COUNT = re.compile(r"等?[两二三四五六七八九十]个?[省地市区]")
+# A count of regions after their names: 三省, 两地, 四省区, 五个省份.
+REGION_COUNT = re.compile(r"等?[两二三四五六七八九十]个?(?:省区市|省市区|省市|省区|省份|省|地区|地|市|区)")
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class Library:
                 region = self._choose(self._words[word], normalized)
                 found.append((start, end, Mention(word, region)))
         # A name the segmenter joins to a count after it (广东三省 as 广 / 东三省) is still a name.
-        for count in _COUNT.finditer(normalized):
+        for count in REGION_COUNT.finditer(normalized):
             for start in range(max(0, count.start() - 4), count.start() - 1):
                 word = normalized[start : count.start()]
                 if word in self._words and not any(s < count.start() and start < e for s, e, _ in found):
