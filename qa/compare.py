@@ -62,8 +62,10 @@ _LEVEL = "|".join(f"(?:{words})" for words, _ in _LEVEL_WORDS)
 # 各省, 每个省, 所有省份, 哪些省份, 哪几个省 (全国各地/全省各地 are not a group of reports: see below).
 GROUP = re.compile(rf"(?:各|每个|每一个|所有|全部|哪些|哪几个|哪几)(?:个)?(?P<level>{_LEVEL})")
 # 哪个省 asks for one report unless it asks which is highest (``ranked``): 「哪个省2025年增长最快」,
-# 「增长最快的是哪个省」.
-RANKED_GROUP = re.compile(rf"(?:哪个|哪一个|哪家|哪)(?P<level>{_LEVEL})")
+# 「增长最快的是哪个省」, 「增速最高的省份是哪个」.
+RANKED_GROUP = re.compile(
+    rf"(?:哪个|哪一个|哪家|哪)(?P<level>{_LEVEL})|(?P<level_first>{_LEVEL})是哪(?:一个|个|家)?"
+)
 # 哪一年…最高: every year's report of the region.
 RANKED_SERIES = re.compile(r"哪一?年")
 # Words that place the group inside one region: 全国各地, 全省各市 (the report's own subdivisions). The
@@ -250,6 +252,11 @@ def group_mentions(normalized: str, taken: Iterable[tuple[int, int]] = ()) -> li
     return found
 
 
+def _group_level(match: re.Match[str]) -> str:
+    """The level word of a group (各**省**, 哪个**省份**, **省份**是哪个)."""
+    return match.group("level") or match.groupdict().get("level_first") or ""
+
+
 def _independent(mentions: list[Mention]) -> list[Mention]:
     """The mentions that name a place of their own: 广东深圳罗湖区 is one place (罗湖区), not three."""
     return [
@@ -274,9 +281,13 @@ def ranking_word(normalized: str) -> str:
     match = RANKING.search(normalized)
     if match:
         return match.group("most") or match.group("most_first")
-    # 哪个省…的比重最高: the 最X further than RANKING reaches from 哪个.
+    # 哪个省…的比重最高: the 最X further than RANKING reaches from 哪个; 增速最高的省份是哪个: the 最X before.
     which = ranked(RANKED_GROUP, normalized) or ranked(RANKED_SERIES, normalized)
-    most = MOST.search(normalized, which[0].end()) if which else None
+    if not which:
+        return ""
+    most = MOST.search(normalized, which[0].end()) or next(
+        iter(reversed(list(MOST.finditer(normalized, 0, which[0].start())))), None
+    )
     return most.group(0) if most else ""
 
 
@@ -380,17 +391,21 @@ def recognise(
     mentions = regions_named + grouped
     named = _independent(mentions)
     covered = [m for m in named if library.covers(m.region)]
+    ranked_groups = ranked(RANKED_GROUP, normalized)
+    ranked_series = ranked(RANKED_SERIES, normalized)
     groups = [
-        (match, _levels(match.group("level")))
-        for match in [*GROUP.finditer(normalized), *ranked(RANKED_GROUP, normalized)]
+        (match, _levels(_group_level(match)))
+        for match in [*GROUP.finditer(normalized), *ranked_groups]
         if not WITHIN.search(before := normalized[: match.start()])
-        or (NATION.search(before) and _levels(match.group("level")) == frozenset({"省"}))
+        or (NATION.search(before) and _levels(_group_level(match)) == frozenset({"省"}))
     ]
-    series = [match.span() for match in [*SERIES.finditer(normalized), *ranked(RANKED_SERIES, normalized)]]
+    series = [match.span() for match in [*SERIES.finditer(normalized), *ranked_series]]
     words = [match.span() for pattern in (COMPARE, DISTRIBUTE) for match in pattern.finditer(normalized)]
     # 哪个…最 ranks what the question names: regions named (浙江和湖北哪个增速更高), a group (哪个省…
     # 最快, above) or years (哪一年…最高); alone (罗湖哪个街道人口最多) it ranks things inside a report.
     ranking = _ranking_spans(normalized)
+    if not ranking and (ranked_groups or ranked_series):  # 增速最高的省份是哪个: its 最高 too
+        ranking = [match.span() for match in MOST.finditer(normalized)]
     # 分别/对比 over items joined in the question (城镇和农村…分别) compare the items, not reports.
     places = _mention_spans(normalized, mentions)
     years_at = [(start, end) for _, start, end in _named_years(normalized)]

@@ -101,6 +101,7 @@ def comparison(
         ("罗湖2014年新增了多少个中小学学位？2020年呢？", "years"),  # asked again of another year
         ("去年规上工业增加值增长最快的是哪个省", "group"),  # the 最X before 哪个省
         ("一般公共预算收入最高的是哪一年？", "series"),
+        ("2025年高技术制造业增加值增速最高的省份是哪个？", "group"),  # the group word before 哪个
     ],
 )
 def test_comparisons_are_recognised(
@@ -122,6 +123,7 @@ def test_comparisons_are_recognised(
         "全国各地来海南的游客有多少？",
         "罗湖哪个街道的人口最多？",  # ranks streets inside a report
         "人口最多的是哪个街道？",
+        "粮食总产量连续16年位居全国首位的省份是哪个？",  # no 最: the one report that says it
         "哪个省的粮食总产量连续16年位居全国首位？",  # 哪个省 without 最: the one report that says it
         "2021年罗湖比较重视哪些民生工作？",  # 比较 as an adverb
         "广东深圳罗湖区2020年一般公共预算收入是多少？",  # one place, named three ways
@@ -686,3 +688,11 @@ def test_a_province_before_a_count_is_no_group_name(library: Library, reports: d
     assert not any("黑龙江" in doc_id for doc_id in found.doc_ids)
     group = comparison("东三省去年粮食产量分别是多少？", library, reports)
     assert group is not None and "吉林省" in group.missing
+
+
+def test_a_ranking_with_its_group_word_before_which_is_read_whole(
+    library: Library, reports: dict[str, Report]
+) -> None:
+    found = comparison("2025年高技术制造业增加值增速最高的省份是哪个？", library, reports)
+    assert found is not None and found.most == "最高"
+    assert "最高" not in found.question and "省份" not in found.question
