@@ -387,17 +387,10 @@ class Answerer:
             quoted,
             [labels[row.doc_id] for row in rows if not row.found],
         )
-        note = " ".join(
-            part
-            for part in (ranking.said if ranking and found else "", missing_note(comparison, doc_ids))
-            if part
-        )
+        missing = missing_note(comparison, doc_ids)
+        note = " ".join(part for part in (ranking.said if ranking and found else "", missing) if part)
         table = table_markdown(rows, labels, [f"[{c.n}] {citation_label(c)}" for c in citations], note)
-        markdown = (
-            table
-            if found
-            else f"{NOT_FOUND}{missing_note(comparison, doc_ids)}\n\n{table_markdown(rows, labels, [])}"
-        )
+        markdown = table if found else f"{NOT_FOUND}{missing}\n\n{table_markdown(rows, labels, [])}"
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(
             text,
@@ -407,7 +400,7 @@ class Answerer:
             tuple(citations),
             tuple(passages),
             round(elapsed, 2),
-            missing_note(comparison, doc_ids),
+            missing,
             tuple(rows),
             ranking if found else None,
         )

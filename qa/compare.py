@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import operator
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -122,12 +123,7 @@ AT_LEAST = re.compile(r"(?:不低于|不少于|至少|达到)(?:了)?$")
 MORE_THAN = re.compile(r"(?:超过|高于|大于|多于|过)(?:了)?$")
 AT_MOST = re.compile(r"(?:不高于|不超过|控制在)(?:了)?$")
 LESS_THAN = re.compile(r"(?:不到|低于|少于|小于)(?:了)?$")
-_HOLDS = {
-    ">=": lambda value, bound: value >= bound,
-    ">": lambda value, bound: value > bound,
-    "<=": lambda value, bound: value <= bound,
-    "<": lambda value, bound: value < bound,
-}
+_HOLDS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 # What may stand around a stated figure in the quote without changing it: not another digit (5.5%
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
 _FIGURE_START = r"(?<![\d.])"
@@ -285,10 +281,9 @@ def ranking_word(normalized: str) -> str:
     which = ranked(RANKED_GROUP, normalized) or ranked(RANKED_SERIES, normalized)
     if not which:
         return ""
-    most = MOST.search(normalized, which[0].end()) or next(
-        iter(reversed(list(MOST.finditer(normalized, 0, which[0].start())))), None
-    )
-    return most.group(0) if most else ""
+    after = MOST.search(normalized, which[0].end())
+    before = [m.group(0) for m in MOST.finditer(normalized, 0, which[0].start())]
+    return after.group(0) if after else (before[-1] if before else "")
 
 
 def _ranking_spans(normalized: str) -> list[tuple[int, int]]:

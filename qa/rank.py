@@ -33,6 +33,7 @@ from qa.rows import MEASURE_WORDS, clauses, five_year_run, five_yearly, indicato
 # The 最X words a number can decide, and which way: 最好/最强/最优 it cannot.
 LARGEST = frozenset("高快多大长领")
 SMALLEST = frozenset("低少慢小短")
+# Longer first, as the figure pattern tries them in this order (千万 before 千).
 _MAGNITUDES = {
     "万亿": 1e12,
     "千亿": 1e11,
@@ -48,7 +49,7 @@ _UNITS = rf"个百分点|%|‰|倍|微克/立方米|岁|标箱|列|架次|{MEASU
 # A figure: value (or a range, 4.5-5%, 5%—5.5%), 多/余, magnitude, unit, and a bound after it.
 A_FIGURE = re.compile(
     rf"(?P<value>\d+(?:\.\d+)?)(?:%?\s*[-—~～至到]\s*(?P<high>\d+(?:\.\d+)?))?(?P<more>多|余)?"
-    rf"(?P<magnitude>万亿|千亿|百亿|亿|千万|百万|万|千)?(?P<unit>{_UNITS})?(?P<after>左右|以上|以下|以内)?"
+    rf"(?P<magnitude>{'|'.join(_MAGNITUDES)})?(?P<unit>{_UNITS})?(?P<after>左右|以上|以下|以内)?"
 )
 # Words right before a figure that make it a bound: at least (超过5%) or at most (近7倍).
 AT_LEAST_BEFORE = re.compile(r"(?:超过|突破|超|逾|过|高于|不低于|不少于|至少)$")
