@@ -415,8 +415,8 @@ def indicator_qualifiers(
     if at is None:
         return 0.0, 0.0
     window = clause[:at]
-    figure = A_FIGURE.search(window[::-1])  # the figure before, read backwards: the window starts after it
-    window = window[len(window) - figure.start() if figure else 0 :]
+    # The figure before, read as figure_words reads it: the window starts after it.
+    window = window[max((m.end() for m in A_FIGURE.finditer(window)), default=0) :]
     marked = [False] * len(window)
     for word in _question_words(content, weights):
         for match in re.finditer(re.escape(word), window):
