@@ -358,16 +358,26 @@ def figure_words(
 # narrows the indicator to a part of it.
 _INDICATOR_FILLER = re.compile(
     r"增长|增速|增幅|提高|提升|增加|下降|降低|减少|上涨|回升|回落|下滑|降至|增至|提高到|达到|突破|超过|分别|同比|总额|总量|总值|"
-    r"规模|水平|实现|完成|保持|稳定在|控制在|为|达|至|到|约|近|了|的|和|与|及|、|年均|全年"
+    r"规模|水平|实现|完成|保持|稳定在|控制在|为|达|至|到|约|近|了|的|和|与|及|、|年均|全年|"
+    # 从72%提升至, 同口径增长, 粮食总产量, 各类保障性住房: how a figure is put, not what it counts.
+    r"从|由|在|同口径|可比|总|各类|各项|各级|各领域"
 )
+# A list whose figures follow 分别 (接待游客、旅游总花费分别增长10.7%和9.5%): the items after the one asked
+# are other indicators beside it, not words inside it.
+_LISTED_AFTER = re.compile(r"[、和与及].*分别")
 # Words before an indicator that do not narrow it: a scope (全省, 地方, 地区生产总值's 地区) or a verb of
 # a goal (力争, 确保). A noun there does (跨境电商进出口, 服务进出口, 货物进出口).
 _SCOPE = frozenset(
     "全省 全市 全区 全县 全国 全体 本省 我省 本市 我市 本区 我区 地方 其中 ".split()
     + "全年 当年 今年 去年 地区 全社会".split()
 )
-_GOAL_VERBS = frozenset("力争 确保 实现 完成 推动 推进 保持 加快 促进 争取 努力".split())
-_NOUN_FLAGS = frozenset({"n", "nz", "vn", "nt", "ng", "j", "eng"})
+# jieba tags some of these verbs as nouns of action (vn: 建设, 改造), as it does 服务 of 服务进出口.
+_GOAL_VERBS = frozenset(
+    "力争 确保 实现 完成 推动 推进 保持 加快 促进 争取 努力 ".split()
+    + "建设 新建 改造 建成 开工 培育 实施 开展 引进 新增 打造 创建 发展 治理 整治 提升 筹集".split()
+)
+# Nouns, nouns of action and place names (海洋生产总值, 大连 of a province's report).
+_NOUN_FLAGS = frozenset({"n", "nz", "vn", "nt", "ng", "ns", "j", "eng"})
 QUALIFIER_CAP = 6  # characters
 
 
@@ -428,6 +438,8 @@ def indicator_qualifiers(
     cut = max((m.end() for m in re.finditer(r"[^\w%]", window[:last])), default=0)
     first = next(i for i in range(cut, len(window)) if marked[i])
     inner_text = "".join(" " if marked[i] else window[i] for i in range(first, len(window)))
+    head, tail = inner_text[: last - first + 1], inner_text[last - first + 1 :]
+    inner_text = head + _LISTED_AFTER.sub("", tail, count=1)
     inner = len(re.sub(r"\W", "", _INDICATOR_FILLER.sub("", inner_text)))
     modifier = _noun_modifier(re.split(r"[\W\d和与及、]", window[cut:first])[-1])
     return min(inner, QUALIFIER_CAP) / QUALIFIER_CAP, min(modifier, QUALIFIER_CAP) / QUALIFIER_CAP
