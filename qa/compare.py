@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 import operator
 import re
 import tomllib
@@ -124,6 +125,13 @@ MORE_THAN = re.compile(r"(?:超过|高于|大于|多于|过)(?:了)?$")
 AT_MOST = re.compile(r"(?:不高于|不超过|控制在)(?:了)?$")
 LESS_THAN = re.compile(r"(?:不到|低于|少于|小于)(?:了)?$")
 _HOLDS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+# A criterion on a change's direction, not its size: 哪些省份进出口是负增长 (below 0), 正增长 (above 0).
+SIGNED = re.compile(r"(负|正)增长")
+# Words right before a figure that make it a fall: 进出口下降5.4% is −5.4% where a growth is asked.
+DECLINE = re.compile(r"下降|降低|减少|下滑|回落|收窄|缩小|降幅")
+# A criterion on a figure's form: a goal set as a range (5%—5.5%, 4.5-5%) rather than one figure.
+RANGE_ASKED = re.compile(r"区间")
+RANGE = re.compile(r"\d+(?:\.\d+)?\s*%?\s*[—\-~～至到]\s*\d")
 # What may stand around a stated figure in the quote without changing it: not another digit (5.5%
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
 _FIGURE_START = r"(?<![\d.])"
@@ -151,7 +159,8 @@ class StatedFigure:
     pattern: str  # a regular expression of the figure as written
     value: float
     unit: str
-    bound: str  # ">=", ">", "<=", "<" or "" (as written only)
+    bound: str  # ">=", ">", "<=", "<", "" (as written only) or "range" (any range: 5%—5.5%)
+    signed: bool = False  # a fall counts below zero (负增长: bound "<", value 0)
 
     def held_by(self, said: str, at: int | None = None) -> bool:
         """Whether ``said`` (normalised, spaces removed) holds the figure; a bound is checked against the
@@ -159,13 +168,18 @@ class StatedFigure:
         the bound (5%左右) is within an inclusive bound only (不超过5%, not 低于5%)."""
         if not self.bound:
             return bool(re.search(self.pattern, said))
+        if self.bound == "range":
+            return bool(RANGE.search(said) if at is None else RANGE.match(said, at))
         if self.bound in (">=", "<=") and re.search(self.pattern, said):
             return True
         found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
         for match in found:
             if match.group(2) != self.unit or (match.group(3) == "左右" and self.bound == "<="):
                 continue
-            if _HOLDS[self.bound](float(match.group(1)), self.value):
+            value = float(match.group(1))
+            if self.signed and DECLINE.search(said[max(0, match.start() - 6) : match.start()]):
+                value = -value
+            if _HOLDS[self.bound](value, self.value):
                 return True
         return False
 
@@ -456,6 +470,10 @@ def recognise(
         for f in FIGURE.finditer(question)
         if not (len(f.group(1)) == 4 and question[f.end(1) : f.end(1) + 1] == "年")
     )
+    if sign := SIGNED.search(question):
+        figures += (StatedFigure("", 0.0, "%", "<" if sign.group(1) == "负" else ">", signed=True),)
+    if RANGE_ASKED.search(question):
+        figures += (StatedFigure("", math.nan, "%", "range"),)
     return Comparison(
         tuple(cues),
         tuple(r.doc_id for r in ordered(chosen)),

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from index.normalize import normalize
 from index.store import StoredIndex
 from qa.analyse import Query
+from qa.compare import DECLINE
 from qa.quote import Sentence, TermWeights
 from qa.rows import A_FIGURE as FIGURE_DIGITS
 from qa.rows import MEASURE_WORDS, clauses, five_year_run, five_yearly, indicator_qualifiers
@@ -54,8 +55,7 @@ A_FIGURE = re.compile(
 # Words right before a figure that make it a bound: at least (超过5%) or at most (近7倍).
 AT_LEAST_BEFORE = re.compile(r"(?:超过|突破|超|逾|过|高于|不低于|不少于|至少)$")
 AT_MOST_BEFORE = re.compile(r"(?:近|接近|不到|不足|低于|不超过|不高于|控制在)$")
-# A change downwards: before a figure (下降3.3%), or asked (降得最多, 下降最快).
-DECLINE = re.compile(r"下降|降低|减少|下滑|回落|收窄|缩小|降幅")
+# A change downwards asked (降得最多, 下降最快); before a figure it is qa.compare.DECLINE (下降3.3%).
 ASKED_DECLINE = re.compile(r"下降|降|减少|减|下滑|回落|收窄|缩小")
 # A question asking how much something changed (增长最快, 降得最多) …
 CHANGE = re.compile(r"增长|增速|增幅|提高|提升|增加|下降|降低|减少|涨幅|降幅|涨|降|快|慢")

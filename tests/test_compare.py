@@ -240,6 +240,19 @@ def test_a_stated_figure_must_be_quoted_as_stated(library: Library, reports: dic
         ),
         # 低于 leaves the figure itself out: about 5% and at least 5% are not below 5%.
         ("今年GDP目标低于5%的有哪些省份", ["增长4.5%左右"], ["增长5%左右", "增长5%以上", "增长5%"]),
+        # A criterion on the direction of a change: a fall is below zero, whatever fell beside it.
+        (
+            "哪些省份去年外贸进出口是负增长？",
+            ["进出口下降5.4%"],
+            ["进出口总值增长14.1%", "在对美贸易下降超3成的情况下增长12%"],
+        ),
+        ("哪些省份去年进出口实现了正增长？", ["进出口总值增长14.1%"], ["进出口下降5.4%"]),
+        # A criterion on a goal's form: a range, not one figure.
+        (
+            "哪些省份2026年GDP增长目标设的是区间？",
+            ["全省生产总值增长5%—5.5%", "地区生产总值增长4.5-5%"],
+            ["地区生产总值增长5%左右", "增长5%以上"],
+        ),
     ],
 )
 def test_a_bounded_figure_is_held_by_any_figure_within_the_bound(
