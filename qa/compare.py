@@ -61,8 +61,13 @@ _LEVEL_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     (r"地区|地方|地(?!方政府)", frozenset()),  # any level
 )
 _LEVEL = "|".join(f"(?:{words})" for words, _ in _LEVEL_WORDS)
-# 各省, 每个省, 所有省份, 哪些省份, 哪几个省 (全国各地/全省各地 are not a group of reports: see below).
-GROUP = re.compile(rf"(?:各|每个|每一个|所有|全部|哪些|哪几个|哪几)(?:个)?(?P<level>{_LEVEL})")
+_NAMED_LEVEL = "|".join(f"(?:{words})" for words, levels in _LEVEL_WORDS if levels)
+# 各省, 每个省, 所有省份, 哪些省份, 哪几个省 (全国各地/全省各地 are not a group of reports: see below); and
+# the level first, after 的: 「…100万人以上的省份有哪些」. Not 地方 there: 「好玩的地方有哪些」 asks no group.
+GROUP = re.compile(
+    rf"(?:各|每个|每一个|所有|全部|哪些|哪几个|哪几)(?:个)?(?P<level>{_LEVEL})"
+    rf"|(?<=的)(?P<level_first>{_NAMED_LEVEL})(?:都|还)?(?:有|包括|是)(?:哪些|哪几个|哪几)"
+)
 # 哪个省 asks for one report unless it asks which is highest (``ranked``): 「哪个省2025年增长最快」,
 # 「增长最快的是哪个省」, 「增速最高的省份是哪个」.
 RANKED_GROUP = re.compile(

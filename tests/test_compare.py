@@ -102,6 +102,7 @@ def comparison(
         ("去年规上工业增加值增长最快的是哪个省", "group"),  # the 最X before 哪个省
         ("一般公共预算收入最高的是哪一年？", "series"),
         ("2025年高技术制造业增加值增速最高的省份是哪个？", "group"),  # the group word before 哪个
+        ("去年进出口增速超过15%的省份有哪些？", "group"),  # the group word before 哪些
     ],
 )
 def test_comparisons_are_recognised(
@@ -131,6 +132,7 @@ def test_comparisons_are_recognised(
         "2021至2025年罗湖的目标是什么？",  # a range is one period
         "各省外出务工人员返乡创业有什么支持？",  # 省外: outside the province, not 各省
         "湘鄂赣苏区的红色旅游怎么发展？",  # short names with no count of provinces after them
+        "罗湖区值得一去的地方有哪些？",  # 地方 after 的 names no group
     ],
 )
 def test_plain_questions_are_left_alone(question: str, library: Library, reports: dict[str, Report]) -> None:
