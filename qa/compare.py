@@ -136,6 +136,10 @@ SIGNED = re.compile(r"(负|正)增长")
 DECLINE = re.compile(r"下降|降低|减少|下滑|回落|收窄|缩小|降幅")
 # A criterion on a figure's form: a goal set as a range (5%—5.5%, 4.5-5%) rather than one figure.
 RANGE_ASKED = re.compile(r"区间")
+# Or on the word that qualifies it: 「用的是“X%以上”这种表述」, 「目标带“左右”的」 (以上 a floor, 左右 about).
+FORM_ASKED = re.compile(
+    r"(?:[xＸ某n]\s*[%％]?|[“\"'「『])(?P<word>以上|左右|以内)|(?P<said>以上|左右|以内)[”\"'」』]?(?:这种|这样)?的?(?:表述|提法|说法|写法)"
+)
 RANGE = re.compile(r"\d+(?:\.\d+)?\s*%?\s*[—\-~～至到]\s*\d")
 # What may stand around a stated figure in the quote without changing it: not another digit (5.5%
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
@@ -164,7 +168,9 @@ class StatedFigure:
     pattern: str  # a regular expression of the figure as written
     value: float
     unit: str
-    bound: str  # ">=", ">", "<=", "<", "" (as written only) or "range" (any range: 5%—5.5%)
+    # ">=", ">", "<=", "<", "" (as written only), "range" (any range: 5%—5.5%) or "以上", "左右", "以内" (any
+    # figure qualified so: 5%以上)
+    bound: str
     signed: bool = False  # a fall counts below zero (负增长: bound "<", value 0)
 
     def held_by(self, said: str, at: int | None = None) -> bool:
@@ -175,6 +181,9 @@ class StatedFigure:
             return bool(re.search(self.pattern, said))
         if self.bound == "range":
             return bool(RANGE.search(said) if at is None else RANGE.match(said, at))
+        if self.bound in ("以上", "左右", "以内"):
+            found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
+            return any(match.group(3) == self.bound for match in found)
         if self.bound in (">=", "<=") and re.search(self.pattern, said):
             return True
         found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
@@ -479,6 +488,8 @@ def recognise(
         figures += (StatedFigure("", 0.0, "%", "<" if sign.group(1) == "负" else ">", signed=True),)
     if RANGE_ASKED.search(question):
         figures += (StatedFigure("", math.nan, "%", "range"),)
+    if form := FORM_ASKED.search(question):
+        figures += (StatedFigure("", math.nan, "%", form.group("word") or form.group("said")),)
     return Comparison(
         tuple(cues),
         tuple(r.doc_id for r in ordered(chosen)),

@@ -255,6 +255,13 @@ def test_a_stated_figure_must_be_quoted_as_stated(library: Library, reports: dic
             ["全省生产总值增长5%—5.5%", "地区生产总值增长4.5-5%"],
             ["地区生产总值增长5%左右", "增长5%以上"],
         ),
+        # Or on the word that qualifies it: a floor (以上), not about (左右).
+        (
+            "哪些省份2026年GDP增长目标用的是“X%以上”这种表述？",
+            ["地区生产总值增长5%以上"],
+            ["增长5%左右", "增长5.5%"],
+        ),
+        ("哪些省的增长目标带“左右”？", ["地区生产总值增长5%左右"], ["增长5%以上", "增长5.5%"]),
     ],
 )
 def test_a_bounded_figure_is_held_by_any_figure_within_the_bound(
