@@ -136,11 +136,11 @@ SIGNED = re.compile(r"(负|正)增长")
 DECLINE = re.compile(r"下降|降低|减少|下滑|回落|收窄|缩小|降幅")
 # A criterion on a figure's form: a goal set as a range (5%—5.5%, 4.5-5%) rather than one figure.
 RANGE_ASKED = re.compile(r"区间")
+RANGE = re.compile(r"\d+(?:\.\d+)?\s*%?\s*[—\-~～至到]\s*\d")
 # Or on the word that qualifies it: 「用的是“X%以上”这种表述」, 「目标带“左右”的」 (以上 a floor, 左右 about).
 FORM_ASKED = re.compile(
     r"(?:[xＸ某n]\s*[%％]?|[“\"'「『])(?P<word>以上|左右|以内)|(?P<said>以上|左右|以内)[”\"'」』]?(?:这种|这样)?的?(?:表述|提法|说法|写法)"
 )
-RANGE = re.compile(r"\d+(?:\.\d+)?\s*%?\s*[—\-~～至到]\s*\d")
 # What may stand around a stated figure in the quote without changing it: not another digit (5.5%
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
 _FIGURE_START = r"(?<![\d.])"
