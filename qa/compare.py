@@ -134,17 +134,27 @@ _HOLDS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.
 SIGNED = re.compile(r"(负|正)增长")
 # Words right before a figure that make it a fall: 进出口下降5.4% is −5.4% where a growth is asked.
 DECLINE = re.compile(r"下降|降低|减少|下滑|回落|收窄|缩小|降幅")
-# A criterion on a figure's form: a goal set as a range (5%—5.5%, 4.5-5%) rather than one figure.
+DECLINE_REACH = 6  # characters before a figure read for them (qa.rank reads a figure's direction too)
+# What joins the two ends of a range (5%—5.5%, 4.5-5%, 5%至5.5%).
+RANGE_JOIN = r"[—\-~～至到]"
+# A criterion on a figure's form: a goal set as a range rather than one figure.
 RANGE_ASKED = re.compile(r"区间")
-RANGE = re.compile(r"\d+(?:\.\d+)?\s*%?\s*[—\-~～至到]\s*\d")
+RANGE = re.compile(rf"\d+(?:\.\d+)?\s*%?\s*{RANGE_JOIN}\s*\d")
 # Or on the word that qualifies it: 「用的是“X%以上”这种表述」, 「目标带“左右”的」 (以上 a floor, 左右 about).
+FORM_WORDS = ("以上", "左右", "以内")
+_FORM = "|".join(FORM_WORDS)
 FORM_ASKED = re.compile(
-    r"(?:[xＸ某n]\s*[%％]?|[“\"'「『])(?P<word>以上|左右|以内)|(?P<said>以上|左右|以内)[”\"'」』]?(?:这种|这样)?的?(?:表述|提法|说法|写法)"
+    rf"(?:[xＸ某n]\s*[%％]?|[“\"'「『])(?P<word>{_FORM})|(?P<said>{_FORM})[”\"'」』]?(?:这种|这样)?的?(?:表述|提法|说法|写法)"
 )
 # What may stand around a stated figure in the quote without changing it: not another digit (5.5%
 # does not state 5%) nor a range (「5%—5.5%」 does not state 5%).
 _FIGURE_START = r"(?<![\d.])"
-_FIGURE_END = r"(?![\d.]|\s*[—\-~～至到]\s*\d)"
+_FIGURE_END = rf"(?![\d.]|\s*{RANGE_JOIN}\s*\d)"
+
+
+def decline_before(said: str, start: int) -> re.Match[str] | None:
+    """The word of a fall right before the figure at ``start`` of ``said`` (下降 of 下降5.4%), if any."""
+    return DECLINE.search(said[max(0, start - DECLINE_REACH) : start])
 
 
 @dataclass(frozen=True)
@@ -181,17 +191,16 @@ class StatedFigure:
             return bool(re.search(self.pattern, said))
         if self.bound == "range":
             return bool(RANGE.search(said) if at is None else RANGE.match(said, at))
-        if self.bound in ("以上", "左右", "以内"):
-            found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
+        found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
+        if self.bound in FORM_WORDS:
             return any(match.group(3) == self.bound for match in found)
         if self.bound in (">=", "<=") and re.search(self.pattern, said):
             return True
-        found = FIGURE.finditer(said) if at is None else filter(None, [FIGURE.match(said, at)])
         for match in found:
             if match.group(2) != self.unit or (match.group(3) == "左右" and self.bound == "<="):
                 continue
             value = float(match.group(1))
-            if self.signed and DECLINE.search(said[max(0, match.start() - 6) : match.start()]):
+            if self.signed and decline_before(said, match.start()):
                 value = -value
             if _HOLDS[self.bound](value, self.value):
                 return True

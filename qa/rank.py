@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from index.normalize import normalize
 from index.store import StoredIndex
 from qa.analyse import Query
-from qa.compare import DECLINE
+from qa.compare import RANGE_JOIN, decline_before
 from qa.quote import Sentence, TermWeights
 from qa.rows import A_FIGURE as FIGURE_DIGITS
 from qa.rows import MEASURE_WORDS, clauses, five_year_run, five_yearly, indicator_qualifiers
@@ -49,13 +49,13 @@ _MAGNITUDES = {
 _UNITS = rf"个百分点|%|‰|倍|微克/立方米|岁|标箱|列|架次|{MEASURE_WORDS}"
 # A figure: value (or a range, 4.5-5%, 5%—5.5%), 多/余, magnitude, unit, and a bound after it.
 A_FIGURE = re.compile(
-    rf"(?P<value>\d+(?:\.\d+)?)(?:%?\s*[-—~～至到]\s*(?P<high>\d+(?:\.\d+)?))?(?P<more>多|余)?"
+    rf"(?P<value>\d+(?:\.\d+)?)(?:%?\s*{RANGE_JOIN}\s*(?P<high>\d+(?:\.\d+)?))?(?P<more>多|余)?"
     rf"(?P<magnitude>{'|'.join(_MAGNITUDES)})?(?P<unit>{_UNITS})?(?P<after>左右|以上|以下|以内)?"
 )
 # Words right before a figure that make it a bound: at least (超过5%) or at most (近7倍).
 AT_LEAST_BEFORE = re.compile(r"(?:超过|突破|超|逾|过|高于|不低于|不少于|至少)$")
 AT_MOST_BEFORE = re.compile(r"(?:近|接近|不到|不足|低于|不超过|不高于|控制在)$")
-# A change downwards asked (降得最多, 下降最快); before a figure it is qa.compare.DECLINE (下降3.3%).
+# A change downwards asked (降得最多, 下降最快); before a figure it is qa.compare.decline_before (下降3.3%).
 ASKED_DECLINE = re.compile(r"下降|降|减少|减|下滑|回落|收窄|缩小")
 # A question asking how much something changed (增长最快, 降得最多) …
 CHANGE = re.compile(r"增长|增速|增幅|提高|提升|增加|下降|降低|减少|涨幅|降幅|涨|降|快|慢")
@@ -235,7 +235,7 @@ def row_figure(
     # 下降3.3% answers 「增长最快」 as −3.3%; 「下降最多」 reads 下降 as the figure's own direction. In a 分别
     # list the change word follows 分别.
     words = said[: said.find("分别") + 6] if listed else before
-    declined = DECLINE.search(words[-6:])
+    declined = decline_before(words, len(words))
     if CHANGE.search(question) and bool(declined) != bool(ASKED_DECLINE.search(question)):
         low, high = -high, -low
         text = f"{declined.group(0)}{text}" if declined else f"增长{text}"
